@@ -1,0 +1,34 @@
+// Small shared helpers: hashing, encodings and identifiers (OpenSSL underneath).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace orderflow {
+
+// Lowercase hex MD5 of `data`.
+std::string md5_hex(std::string_view data);
+// Raw SHA-256 / hex SHA-256 / raw HMAC-SHA256.
+std::string sha256(std::string_view data);
+std::string sha256_hex(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);
+std::string hex_encode(std::string_view bytes);
+
+std::string base64_encode(std::string_view bytes);
+// Strict standard base64 (with padding); nullopt when `text` is not valid base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// A random version-4 UUID in canonical lowercase form.
+std::string uuid4();
+// `n` cryptographically random bytes.
+std::string random_bytes(std::size_t n);
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+// ISO-8601 UTC with milliseconds and 'Z', e.g. 2026-11-30T10:41:41.123Z.
+std::string iso8601_ms(std::int64_t epoch_ms);
+
+}  // namespace orderflow

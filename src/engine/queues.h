@@ -1,0 +1,184 @@
+// SQS standard queues, embedded: the semantics of Amazon SQS without the wire format.
+//
+// Every mutation is durable before it is acknowledged (see store.h). Queue configuration
+// travels as AWS attribute maps (name -> string value), validated here with AWS's ranges and
+// error codes, so protocol adapters pass them through unchanged.
+//
+// Time: all deadlines (visibility, delay, retention, long-poll waits, move-task pacing) are
+// read from the injected Clock; nothing here sleeps on its own. A single timer thread wakes
+// long-poll waiters when their wait expires or when a message becomes visible.
+//
+// Thread-safety: every public method is thread-safe. One mutex (Queues::Impl::mu) guards all
+// queue state; store submissions are made while holding it (store.h ordering contract).
+// Callbacks passed to receive_async run on the store's writer thread or the timer thread,
+// never with the mutex held; they must return quickly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "engine/message_attributes.h"
+#include "engine/store.h"
+
+namespace orderflow::engine {
+
+struct QueuesOptions {
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  // How long a deleted queue's name stays reserved (AWS: 60 s).
+  Millis deleted_name_hold = Millis(60'000);
+};
+
+using AttributeMap = std::map<std::string, std::string>;
+using TagMap = std::map<std::string, std::string>;
+
+struct SendRequest {
+  std::string body;
+  std::optional<int> delay_seconds;  // overrides the queue's DelaySeconds
+  MessageAttributes attributes;
+  std::string trace_header;  // MessageSystemAttribute AWSTraceHeader, empty if none
+  std::string sender_id;     // who sent it (SenderId attribute)
+};
+
+struct SendResult {
+  std::string message_id;
+  std::string md5_of_body;
+  std::string md5_of_attributes;  // empty when the message has no attributes
+};
+
+template <class T>
+struct BatchOutcome {
+  std::vector<std::pair<std::string, T>> successful;      // entry id, result
+  std::vector<std::pair<std::string, Error>> failed;      // entry id, error
+};
+
+struct ReceiveRequest {
+  int max_messages = 1;                    // 1..10
+  std::optional<int> visibility_timeout;   // 0..43200, else the queue's
+  std::optional<int> wait_seconds;         // 0..20, else the queue's ReceiveMessageWaitTimeSeconds
+};
+
+struct ReceivedMessage {
+  std::string message_id;
+  std::string receipt_handle;
+  std::string body;
+  std::string md5_of_body;
+  MessageAttributes attributes;
+  std::string sender_id;
+  std::int64_t sent_timestamp_ms = 0;
+  std::int64_t first_receive_timestamp_ms = 0;
+  int receive_count = 0;
+  std::string trace_header;
+  std::string dead_letter_source_arn;  // set on messages moved into a DLQ
+};
+
+struct ChangeVisibilityEntry {
+  std::string receipt_handle;
+  int visibility_timeout = 0;
+};
+
+struct MoveTask {
+  std::string task_handle;
+  std::string status;  // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+  std::string source_arn;
+  std::string destination_arn;  // empty: each message's original source queue
+  std::optional<int> max_per_second;
+  std::int64_t moved = 0;
+  std::int64_t to_move = 0;
+  std::string failure_reason;
+  std::int64_t started_ms = 0;
+};
+
+struct QueueCounts {
+  std::int64_t visible = 0;
+  std::int64_t not_visible = 0;  // received and in flight
+  std::int64_t delayed = 0;
+};
+
+class Queues {
+ public:
+  static Result<std::unique_ptr<Queues>> open(Store& store, Clock& clock, QueuesOptions options = {});
+  ~Queues();
+  Queues(const Queues&) = delete;
+  Queues& operator=(const Queues&) = delete;
+
+  // ---- queues ----
+  // Idempotent for identical attributes; QueueAlreadyExists otherwise. Returns the queue name.
+  Result<std::string> create_queue(std::string_view name, const AttributeMap& attributes,
+                                   const TagMap& tags = {});
+  Status delete_queue(std::string_view name);
+  // Names starting with `prefix`, sorted; at most `max_results` (1..1000) after `after` (exclusive).
+  Result<std::vector<std::string>> list_queues(std::string_view prefix, std::size_t max_results = 1000,
+                                               std::string_view after = {}) const;
+  bool exists(std::string_view name) const;
+  // `names` may contain "All". Unknown names -> InvalidAttributeName.
+  Result<AttributeMap> get_attributes(std::string_view name, const std::vector<std::string>& names) const;
+  Status set_attributes(std::string_view name, const AttributeMap& attributes);
+  Result<QueueCounts> counts(std::string_view name) const;
+  std::string arn(std::string_view name) const;
+  // The queue named by an SQS ARN of this account/region, if it is one.
+  std::optional<std::string> name_from_arn(std::string_view arn) const;
+  // Source queues whose RedrivePolicy targets `name`.
+  Result<std::vector<std::string>> dead_letter_sources(std::string_view name) const;
+
+  Status tag(std::string_view name, const TagMap& tags);
+  Status untag(std::string_view name, const std::vector<std::string>& keys);
+  Result<TagMap> tags(std::string_view name) const;
+
+  // ---- messages ----
+  Result<SendResult> send(std::string_view queue, SendRequest request);
+  // Entries are (id, request); validates the batch as a whole (count, ids, total size), then each
+  // entry; failed entries don't stop the others; all successes are committed together.
+  Result<BatchOutcome<SendResult>> send_batch(std::string_view queue,
+                                              std::vector<std::pair<std::string, SendRequest>> entries);
+
+  using ReceiveCallback = std::function<void(Result<std::vector<ReceivedMessage>>)>;
+  // Long polling without blocking: `done` runs as soon as a message is available (after its
+  // receive is durable) or when the wait expires (with no messages).
+  void receive_async(std::string_view queue, ReceiveRequest request, ReceiveCallback done);
+  // Blocking wrapper of receive_async.
+  Result<std::vector<ReceivedMessage>> receive(std::string_view queue, ReceiveRequest request);
+
+  Status delete_message(std::string_view queue, std::string_view receipt_handle);
+  Result<BatchOutcome<bool>> delete_message_batch(
+      std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries);
+  Status change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout);
+  Result<BatchOutcome<bool>> change_visibility_batch(
+      std::string_view queue, const std::vector<std::pair<std::string, ChangeVisibilityEntry>>& entries);
+  Status purge(std::string_view queue);
+
+  // ---- message move tasks (DLQ redrive) ----
+  Result<std::string> start_move_task(std::string_view source_arn, std::string_view destination_arn,
+                                      std::optional<int> max_per_second);
+  Result<std::vector<MoveTask>> list_move_tasks(std::string_view source_arn, int max_results) const;
+  Result<std::int64_t> cancel_move_task(std::string_view task_handle);
+
+  // Called by Topics to enqueue to several queues in ONE durable batch (never a partial
+  // fan-out). A delivery to a missing queue, or one the queue would reject (size, attributes),
+  // is skipped, as SNS drops deliveries its publisher never hears of. Returns how many were
+  // enqueued; fails only when the batch could not be made durable.
+  struct Delivery {
+    std::string queue;
+    SendRequest request;
+  };
+  Result<std::size_t> deliver_all(std::vector<Delivery> deliveries);
+
+  // Registers `fn` to be called (without locks held) whenever a message is enqueued to or made
+  // visible in `queue`. Used by event source mappings to wake without polling.
+  void on_message_available(std::string_view queue, std::function<void()> fn);
+
+ private:
+  struct Impl;
+  explicit Queues(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace orderflow::engine

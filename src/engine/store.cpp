@@ -1,0 +1,276 @@
+#include "engine/store.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace orderflow::engine {
+
+void WriteBatch::put(Space space, std::string key, std::string value) {
+  ops_.push_back(Op{space, false, std::move(key), std::move(value)});
+}
+
+void WriteBatch::erase(Space space, std::string key) {
+  ops_.push_back(Op{space, true, std::move(key), {}});
+}
+
+void WriteBatch::append(WriteBatch&& other) {
+  if (ops_.empty()) {
+    ops_ = std::move(other.ops_);
+  } else {
+    for (auto& op : other.ops_) ops_.push_back(std::move(op));
+  }
+  other.ops_.clear();
+}
+
+void put_u64_be(std::string& out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+
+std::uint64_t get_u64_be(std::string_view in) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<std::uint8_t>(in[i]);
+  return v;
+}
+
+namespace {
+
+Error storage_error(sqlite3* db, std::string_view what) {
+  return Error{ErrorCode::internal_error,
+               std::string("storage failure (") + std::string(what) + "): " +
+                   (db != nullptr ? sqlite3_errmsg(db) : "cannot open database")};
+}
+
+// RAII for prepared statements.
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+struct Store::Impl {
+  sqlite3* db = nullptr;
+  Stmt put_stmt, del_stmt, begin_stmt, commit_stmt, rollback_stmt;
+
+  std::mutex mu;
+  std::condition_variable work_cv;
+  struct Pending {
+    WriteBatch batch;
+    Done done;
+  };
+  std::deque<Pending> queue;  // guarded by mu
+  bool stopping = false;      // guarded by mu
+  Status poisoned;            // written only by the writer thread
+  std::uint64_t commits = 0;  // guarded by mu
+  std::uint64_t batches = 0;  // guarded by mu
+  std::thread writer;
+
+  ~Impl() {
+    {
+      std::lock_guard g(mu);
+      stopping = true;
+    }
+    work_cv.notify_all();
+    if (writer.joinable()) writer.join();
+    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt}) {
+      sqlite3_finalize(st->s);
+      st->s = nullptr;
+    }
+    sqlite3_close(db);
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "unknown";
+      sqlite3_free(err);
+      return fail(ErrorCode::internal_error, std::string("storage failure: ") + msg);
+    }
+    return {};
+  }
+
+  Status prepare(Stmt& st, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) != SQLITE_OK)
+      return std::unexpected(storage_error(db, "prepare"));
+    return {};
+  }
+
+  bool step_done(Stmt& st) {
+    int rc = sqlite3_step(st.s);
+    sqlite3_reset(st.s);
+    return rc == SQLITE_DONE;
+  }
+
+  Status apply(const std::deque<Pending>& group) {
+    if (!step_done(begin_stmt)) return std::unexpected(storage_error(db, "begin"));
+    for (const auto& p : group) {
+      for (const auto& op : p.batch.ops()) {
+        Stmt& st = op.erase ? del_stmt : put_stmt;
+        sqlite3_bind_int(st.s, 1, static_cast<int>(op.space));
+        sqlite3_bind_blob(st.s, 2, op.key.data(), static_cast<int>(op.key.size()), SQLITE_STATIC);
+        if (!op.erase)
+          sqlite3_bind_blob(st.s, 3, op.value.data(), static_cast<int>(op.value.size()),
+                            SQLITE_STATIC);
+        bool ok = step_done(st);
+        sqlite3_clear_bindings(st.s);
+        if (!ok) {
+          auto e = storage_error(db, op.erase ? "delete" : "write");
+          step_done(rollback_stmt);
+          return std::unexpected(e);
+        }
+      }
+    }
+    if (!step_done(commit_stmt)) {
+      auto e = storage_error(db, "commit");
+      step_done(rollback_stmt);
+      return std::unexpected(e);
+    }
+    return {};
+  }
+
+  void run() {
+    std::unique_lock lk(mu);
+    for (;;) {
+      work_cv.wait(lk, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;  // stopping and drained
+      std::deque<Pending> group;
+      group.swap(queue);
+      lk.unlock();
+      Status st = poisoned;
+      if (st) {
+        st = apply(group);
+        if (!st) poisoned = st;
+      }
+      for (auto& p : group) {
+        if (p.done) p.done(st);
+      }
+      lk.lock();
+      ++commits;
+      batches += group.size();
+    }
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, StoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return fail(ErrorCode::internal_error,
+                "cannot create data directory " + dir.string() + ": " + ec.message());
+  auto impl = std::make_unique<Impl>();
+  auto path = (dir / "orderflow.db").string();
+  if (sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return std::unexpected(storage_error(impl->db, "open " + path));
+  }
+  sqlite3_busy_timeout(impl->db, 5000);
+  auto setup = [&]() -> Status {
+    if (auto s = impl->exec("PRAGMA journal_mode=WAL"); !s) return s;
+    if (auto s = impl->exec(options.sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+        !s)
+      return s;
+    if (auto s = impl->exec("PRAGMA wal_autocheckpoint=4000"); !s) return s;
+    if (auto s = impl->exec(
+            "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS kv(space INTEGER NOT NULL, key BLOB NOT NULL, "
+            "value BLOB NOT NULL, PRIMARY KEY(space, key)) WITHOUT ROWID;");
+        !s)
+      return s;
+    // Schema version: written on first open, checked on every later one.
+    Stmt q;
+    if (auto s = impl->prepare(q, "SELECT value FROM meta WHERE name='schema_version'"); !s)
+      return s;
+    int rc = sqlite3_step(q.s);
+    if (rc == SQLITE_ROW) {
+      std::string v = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0));
+      if (v != std::to_string(kSchemaVersion))
+        return fail(ErrorCode::internal_error,
+                    "data directory " + dir.string() + " has schema version " + v +
+                        ", this orderflow needs " + std::to_string(kSchemaVersion));
+    } else if (rc == SQLITE_DONE) {
+      std::string sql = "INSERT INTO meta(name, value) VALUES('schema_version', '" +
+                        std::to_string(kSchemaVersion) + "')";
+      if (auto s = impl->exec(sql.c_str()); !s) return s;
+    } else {
+      return std::unexpected(storage_error(impl->db, "read schema version"));
+    }
+    if (auto s = impl->prepare(impl->put_stmt,
+                               "INSERT OR REPLACE INTO kv(space, key, value) VALUES(?1, ?2, ?3)");
+        !s)
+      return s;
+    if (auto s = impl->prepare(impl->del_stmt, "DELETE FROM kv WHERE space=?1 AND key=?2"); !s)
+      return s;
+    if (auto s = impl->prepare(impl->begin_stmt, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = impl->prepare(impl->commit_stmt, "COMMIT"); !s) return s;
+    if (auto s = impl->prepare(impl->rollback_stmt, "ROLLBACK"); !s) return s;
+    return {};
+  };
+  if (auto s = setup(); !s) return std::unexpected(s.error());
+  Impl* raw = impl.get();
+  raw->writer = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+void Store::submit(WriteBatch batch, Done done) {
+  {
+    std::lock_guard g(impl_->mu);
+    impl_->queue.push_back(Impl::Pending{std::move(batch), std::move(done)});
+  }
+  impl_->work_cv.notify_one();
+}
+
+Status Store::commit(WriteBatch batch) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  Status result;
+  submit(std::move(batch), [&](const Status& st) {
+    std::lock_guard g(m);
+    result = st;
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock lk(m);
+  cv.wait(lk, [&] { return finished; });
+  return result;
+}
+
+Status Store::scan(Space space,
+                   const std::function<void(std::string_view, std::string_view)>& fn) {
+  Stmt q;
+  if (sqlite3_prepare_v2(impl_->db, "SELECT key, value FROM kv WHERE space=?1 ORDER BY key", -1,
+                         &q.s, nullptr) != SQLITE_OK)
+    return std::unexpected(storage_error(impl_->db, "scan"));
+  sqlite3_bind_int(q.s, 1, static_cast<int>(space));
+  int rc;
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) {
+    auto k = static_cast<const char*>(sqlite3_column_blob(q.s, 0));
+    auto kn = static_cast<std::size_t>(sqlite3_column_bytes(q.s, 0));
+    auto v = static_cast<const char*>(sqlite3_column_blob(q.s, 1));
+    auto vn = static_cast<std::size_t>(sqlite3_column_bytes(q.s, 1));
+    fn(std::string_view(k != nullptr ? k : "", kn), std::string_view(v != nullptr ? v : "", vn));
+  }
+  if (rc != SQLITE_DONE) return std::unexpected(storage_error(impl_->db, "scan"));
+  return {};
+}
+
+std::uint64_t Store::commits() const {
+  std::lock_guard g(impl_->mu);
+  return impl_->commits;
+}
+
+std::uint64_t Store::batches() const {
+  std::lock_guard g(impl_->mu);
+  return impl_->batches;
+}
+
+}  // namespace orderflow::engine

@@ -1,0 +1,118 @@
+// Durable storage for the engine: one SQLite database (WAL) in the data directory, used as an
+// ordered key-value store with a few key spaces. Every engine service keeps its state in
+// memory (rebuilt from the store on open) and persists each mutation as a WriteBatch.
+//
+// Group commit: a single writer thread takes every batch submitted since its last commit,
+// applies them in ONE SQLite transaction in submission order and commits it (fsync with
+// synchronous=FULL), then reports the outcome to each submitter. A submitter is acknowledged
+// only after its batch is durable.
+//
+// Ordering contract: batches become durable in the order submit() was called. Services call
+// submit() while still holding the lock under which they changed their in-memory state, so the
+// order on disk is the order in memory: whatever a later caller observed is on disk no later
+// than the later caller's own batch.
+//
+// Errors: after a failed commit the store is poisoned (STYLE.md item 3): that commit and every
+// later one fail with the first error, because memory and disk may then disagree. The owner
+// reopens the data directory to recover.
+//
+// On-disk format: table `kv(space INTEGER, key BLOB, value BLOB, PRIMARY KEY(space, key))`
+// WITHOUT ROWID, and `meta(name TEXT PRIMARY KEY, value TEXT)` holding `schema_version`.
+// Keys and values are opaque bytes owned by the service that wrote them.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace orderflow::engine {
+
+// Key spaces: one per kind of record. Values are never reused for another kind.
+enum class Space : std::uint8_t {
+  queue = 1,          // key: queue name; value: queue record
+  message = 2,        // key: queue id + sequence; value: message (body, attributes, ...)
+  message_state = 3,  // key: as message; value: receive state (count, visibility, ...)
+  topic = 4,          // key: topic name
+  subscription = 5,   // key: subscription id
+  table = 6,          // key: table name
+  item = 7,           // key: table id + encoded primary key
+  move_task = 8,      // key: task handle
+  counter = 9,        // key: counter name; value: uint64 (id allocators)
+};
+
+class WriteBatch {
+ public:
+  void put(Space space, std::string key, std::string value);
+  void erase(Space space, std::string key);
+  // Appends every operation of `other` after this batch's own.
+  void append(WriteBatch&& other);
+  bool empty() const { return ops_.empty(); }
+  std::size_t size() const { return ops_.size(); }
+
+  struct Op {
+    Space space;
+    bool erase;
+    std::string key;
+    std::string value;
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+struct StoreOptions {
+  // fsync every commit (synchronous=FULL). Off only for throwaway data in tests that say so.
+  bool sync = true;
+};
+
+class Store {
+ public:
+  inline static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if needed) `dir`/orderflow.db. Fails when the directory cannot be created,
+  // the file is not an orderflow database, or its schema_version differs from kSchemaVersion.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& dir,
+                                             StoreOptions options = {});
+
+  // Drains every submitted batch (their callbacks run) before returning.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  using Done = std::function<void(const Status&)>;
+
+  // Queues `batch` for the next group commit. `done` runs on the writer thread once the batch
+  // is durable (or failed); it must be quick and must not call back into submit()/commit()
+  // synchronously. Thread-safe. An empty batch still waits for every earlier batch.
+  void submit(WriteBatch batch, Done done);
+
+  // submit() and wait for the outcome.
+  Status commit(WriteBatch batch);
+
+  // Calls `fn` for every record of `space` in key order. For use while loading, before any
+  // submit(); reads only what is durable.
+  Status scan(Space space,
+              const std::function<void(std::string_view key, std::string_view value)>& fn);
+
+  // Number of group commits and batches so far (for benchmarks and tests).
+  std::uint64_t commits() const;
+  std::uint64_t batches() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Big-endian fixed-width encodings for keys that must sort numerically.
+void put_u64_be(std::string& out, std::uint64_t v);
+std::uint64_t get_u64_be(std::string_view in);
+
+}  // namespace orderflow::engine
