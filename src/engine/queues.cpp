@@ -1276,6 +1276,10 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     impl_->timer_cv.notify_all();
     return;
   }
+  if (got.empty() && b.empty()) {
+    lk.unlock();
+    return done(std::vector<ReceivedMessage>{});  // nothing changed, nothing to make durable
+  }
   impl_->store.submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
     if (st) done(std::move(got));
     else done(std::unexpected(st.error()));

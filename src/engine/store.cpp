@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -142,7 +143,10 @@ struct Store::Impl {
       group.swap(queue);
       lk.unlock();
       Status st = poisoned;
-      if (st) {
+      bool any_writes = std::any_of(group.begin(), group.end(),
+                                    [](const Pending& p) { return !p.batch.empty(); });
+      // A group of empty batches (barriers) is durable as soon as everything before it is.
+      if (st && any_writes) {
         st = apply(group);
         if (!st) poisoned = st;
       }
@@ -150,7 +154,7 @@ struct Store::Impl {
         if (p.done) p.done(st);
       }
       lk.lock();
-      ++commits;
+      if (any_writes) ++commits;
       batches += group.size();
     }
   }

@@ -1,0 +1,193 @@
+// Engine benchmark (issue: embedded engine speed). Prints one line per figure.
+//
+//   orderflow_engine_bench [--messages N] [--backlog N] [--items N] [--threads N] [--dir DIR]
+//
+// All figures are with fsync on (synchronous=FULL), on the real Store in a temp directory.
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "engine/queues.h"
+#include "engine/store.h"
+#include "engine/tables.h"
+
+using namespace orderflow;
+using namespace orderflow::engine;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  long messages = 200'000;
+  long backlog = 1'000'000;
+  long items = 200'000;
+  int threads = 4;
+  std::string dir;
+};
+
+long rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+double seconds_since(Clock_::time_point t) {
+  return std::chrono::duration<double>(Clock_::now() - t).count();
+}
+
+void die(const std::string& what) {
+  std::fprintf(stderr, "bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Fills `queue` with `n` messages of `size` bytes from `threads` threads in batches of 10.
+void fill(Queues& q, const std::string& queue, long n, int threads, std::size_t size) {
+  std::atomic<long> next{0};
+  std::vector<std::thread> ts;
+  std::string body(size, 'x');
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (;;) {
+        long start = next.fetch_add(10);
+        if (start >= n) return;
+        std::vector<std::pair<std::string, SendRequest>> batch;
+        for (long i = start; i < std::min(n, start + 10); ++i) {
+          SendRequest r;
+          r.body = body;
+          batch.emplace_back("e" + std::to_string(i - start), std::move(r));
+        }
+        auto res = q.send_batch(queue, std::move(batch));
+        if (!res || !res->failed.empty()) die("send_batch failed");
+      }
+    });
+  for (auto& t : ts) t.join();
+}
+
+// Receives and deletes `n` messages in batches of 10 from `threads` threads.
+void drain(Queues& q, const std::string& queue, long n, int threads) {
+  std::atomic<long> done{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      while (done.load() < n) {
+        ReceiveRequest r;
+        r.max_messages = 10;
+        r.wait_seconds = 0;
+        auto got = q.receive(queue, r);
+        if (!got) die("receive failed: " + got.error().message);
+        if (got->empty()) continue;
+        std::vector<std::pair<std::string, std::string>> del;
+        for (std::size_t i = 0; i < got->size(); ++i)
+          del.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
+        auto d = q.delete_message_batch(queue, del);
+        if (!d || !d->failed.empty()) die("delete failed");
+        done.fetch_add(static_cast<long>(got->size()));
+      }
+    });
+  for (auto& t : ts) t.join();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--messages") a.messages = std::atol(argv[i + 1]);
+    else if (k == "--backlog") a.backlog = std::atol(argv[i + 1]);
+    else if (k == "--items") a.items = std::atol(argv[i + 1]);
+    else if (k == "--threads") a.threads = std::atoi(argv[i + 1]);
+    else if (k == "--dir") a.dir = argv[i + 1];
+    else die("unknown flag " + k);
+  }
+  std::filesystem::path dir = a.dir.empty() ? std::filesystem::temp_directory_path() /
+                                                  ("orderflow-bench-" + std::to_string(::getpid()))
+                                            : std::filesystem::path(a.dir);
+  std::filesystem::remove_all(dir);
+  RealClock clock;
+  auto store = Store::open(dir);
+  if (!store) die(store.error().message);
+  auto queues = Queues::open(**store, clock);
+  if (!queues) die(queues.error().message);
+  Queues& q = **queues;
+  std::printf("figure,value,unit\n");
+  std::printf("rss_idle,%ld,KiB\n", rss_kb());
+
+  // 1. send + receive + delete, batches of 10, `threads` threads doing both sides.
+  if (!q.create_queue("pipe", {})) die("create");
+  {
+    auto t0 = Clock_::now();
+    std::thread producer([&] { fill(q, "pipe", a.messages, a.threads, 250); });
+    drain(q, "pipe", a.messages, a.threads);
+    producer.join();
+    double s = seconds_since(t0);
+    std::printf("send_receive_delete_batch10,%.0f,messages/s\n", a.messages / s);
+  }
+  // 2. receive rate on a small backlog vs a large one.
+  if (!q.create_queue("small", {})) die("create");
+  long probe = std::min<long>(a.messages, 100'000);
+  fill(q, "small", probe, a.threads, 250);
+  auto t1 = Clock_::now();
+  drain(q, "small", probe, a.threads);
+  double small_rate = probe / seconds_since(t1);
+  std::printf("receive_delete_small_backlog,%.0f,messages/s\n", small_rate);
+
+  if (!q.create_queue("backlog", {})) die("create");
+  auto tf = Clock_::now();
+  fill(q, "backlog", a.backlog, a.threads, 250);
+  std::printf("send_batch10_fill,%.0f,messages/s\n", a.backlog / seconds_since(tf));
+  std::printf("rss_with_backlog,%ld,KiB,%ld messages of 250 bytes\n", rss_kb(), a.backlog);
+  auto t2 = Clock_::now();
+  drain(q, "backlog", probe, a.threads);
+  double big_rate = probe / seconds_since(t2);
+  std::printf("receive_delete_large_backlog,%.0f,messages/s\n", big_rate);
+  std::printf("large_vs_small_backlog,%.0f,%%\n", 100.0 * big_rate / small_rate);
+
+  // 3. put-if-absent.
+  {
+    auto tables = Tables::open(**store, clock);
+    if (!tables) die(tables.error().message);
+    Tables& tb = **tables;
+    CreateTableRequest ct;
+    ct.table_name = "Orders";
+    ct.key_schema = {{"orderId", KeyType::hash}};
+    ct.attribute_definitions = {{"orderId", ScalarType::S}};
+    ct.billing_mode = BillingMode::pay_per_request;
+    if (auto r = tb.create_table(ct); !r) die(r.error().message);
+    std::atomic<long> next{0};
+    std::vector<std::thread> ts;
+    auto t3 = Clock_::now();
+    for (int t = 0; t < a.threads; ++t)
+      ts.emplace_back([&] {
+        for (;;) {
+          long i = next.fetch_add(1);
+          if (i >= a.items) return;
+          PutItemRequest p;
+          p.table_name = "Orders";
+          p.item["orderId"] = ddb::AttributeValue(std::string("order-" + std::to_string(i)));
+          p.item["total"] = ddb::AttributeValue(*ddb::Number::parse("12.50"));
+          p.condition_expression = "attribute_not_exists(orderId)";
+          if (auto r = tb.put_item(p); !r) die(r.error().error.message);
+        }
+      });
+    for (auto& t : ts) t.join();
+    std::printf("put_if_absent,%.0f,items/s\n", a.items / seconds_since(t3));
+  }
+  std::printf("store_commits,%llu,commits\n", static_cast<unsigned long long>((*store)->commits()));
+  queues->reset();
+  store->reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,57 @@
+// The embedded cloud: one data directory, one Store, and the services built on it.
+// This is the engine layer's public entry point; protocol adapters and commands reach the
+// services through it.
+//
+// Lifetime: services are destroyed before the store (reverse order of opening), so every
+// acknowledged write is on disk when the Engine is gone.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "engine/queues.h"
+#include "engine/store.h"
+#include "engine/tables.h"
+#include "engine/topics.h"
+
+namespace orderflow::engine {
+
+struct EngineOptions {
+  std::filesystem::path data_dir;
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  // Base URL that clients reach us at (queue URLs, SNS SigningCertURL).
+  std::string base_url = "http://localhost:4566";
+  StoreOptions store;
+  int sns_signing_key_bits = 2048;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the data directory and loads every service's state from it.
+  static Result<std::unique_ptr<Engine>> open(const EngineOptions& options, Clock& clock);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Store& store() { return *store_; }
+  Queues& queues() { return *queues_; }
+  Topics& topics() { return *topics_; }
+  Tables& tables() { return *tables_; }
+  Clock& clock() { return clock_; }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  Engine(EngineOptions options, Clock& clock) : options_(std::move(options)), clock_(clock) {}
+  EngineOptions options_;
+  Clock& clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Queues> queues_;
+  std::unique_ptr<Topics> topics_;
+  std::unique_ptr<Tables> tables_;
+};
+
+}  // namespace orderflow::engine
