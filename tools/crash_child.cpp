@@ -95,32 +95,33 @@ void receive_and_delete(Engine& e, std::mt19937& rng) {
   r.visibility_timeout = 30;
   auto got = e.queues.receive("orders", r);
   if (!got) die("receive", got.error());
-  if (got->empty()) return;
-  // Announce the deletes first: a delete that became durable but whose "del" line a kill cut
-  // off leaves the message legitimately gone.
-  std::string intent;
-  for (const auto& m : *got) intent += "try " + m.body + "\n";
-  emit(intent);
+  // About a quarter stay in flight, undeleted. Each delete is announced ("try") before it
+  // starts: one that became durable but whose "del" line a kill cut off is legitimately gone.
+  std::vector<const ReceivedMessage*> doomed;
+  for (const auto& m : *got)
+    if (rng() % 4 != 0) doomed.push_back(&m);
+  if (doomed.empty()) return;
   if (rng() % 2 == 0) {
-    for (const auto& m : *got) {
-      if (rng() % 4 == 0) continue;  // leave some in flight
-      auto d = e.queues.delete_message("orders", m.receipt_handle);
+    for (const auto* m : doomed) {
+      emit("try " + m->body + "\n");
+      auto d = e.queues.delete_message("orders", m->receipt_handle);
       if (!d) die("delete_message", d.error());
-      emit("del " + m.body + "\n");
+      emit("del " + m->body + "\n");
     }
     return;
   }
   std::vector<std::pair<std::string, std::string>> entries;
-  std::vector<std::string> bodies;
-  for (std::size_t i = 0; i < got->size(); ++i) {
-    entries.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
-    bodies.push_back((*got)[i].body);
+  std::string intent;
+  for (std::size_t i = 0; i < doomed.size(); ++i) {
+    entries.emplace_back("d" + std::to_string(i), doomed[i]->receipt_handle);
+    intent += "try " + doomed[i]->body + "\n";
   }
+  emit(intent);
   auto d = e.queues.delete_message_batch("orders", entries);
   if (!d) die("delete_message_batch", d.error());
   for (const auto& [id, err] : d->failed) die("delete_message_batch entry " + id, err);
   std::string out;
-  for (const auto& [id, ok] : d->successful) out += "del " + bodies[std::stoul(id.substr(1))] + "\n";
+  for (const auto& [id, ok] : d->successful) out += "del " + doomed[std::stoul(id.substr(1))]->body + "\n";
   emit(out);
 }
 
@@ -149,8 +150,8 @@ void worker(Engine& e, unsigned seed) {
   std::mt19937 rng(seed);
   for (;;) {
     unsigned pick = rng() % 100;
-    if (pick < 30) send_one(e);
-    else if (pick < 50) send_ten(e);
+    if (pick < 35) send_one(e);
+    else if (pick < 60) send_ten(e);
     else if (pick < 75) receive_and_delete(e, rng);
     else if (pick < 87) publish(e);
     else put_item(e);

@@ -43,6 +43,20 @@ const std::string kDeadLetter = "dlq";
 
 // ---- the reference model ----
 
+// Where a message went; everything but `live` is gone for good.
+enum class Fate { live, deleted, purged, expired, moved };
+
+const char* to_string(Fate f) {
+  switch (f) {
+    case Fate::live: return "live";
+    case Fate::deleted: return "deleted";
+    case Fate::purged: return "purged";
+    case Fate::expired: return "expired";
+    case Fate::moved: return "moved to the dead-letter queue";
+  }
+  return "?";
+}
+
 struct ModelMessage {
   std::string id;    // learnt from the engine's SendResult; kept across a dead-letter move
   std::string body;  // unique within a run
@@ -52,7 +66,8 @@ struct ModelMessage {
   std::int64_t first_receive_ms = 0;
   std::int64_t received_ms = 0;
   std::string dead_letter_source_arn;
-  bool gone = false;  // deleted, purged, expired or moved to the dead-letter queue
+  Fate fate = Fate::live;
+  bool gone() const { return fate != Fate::live; }
 };
 
 struct ModelQueue {
@@ -68,14 +83,14 @@ struct ModelQueue {
 
   void expire(std::int64_t now) {
     for (auto& m : messages)
-      if (!m.gone && m.sent_ms + retention_seconds * kSecond <= now) m.gone = true;
+      if (!m.gone() && m.sent_ms + retention_seconds * kSecond <= now) m.fate = Fate::expired;
   }
 
   QueueCounts counts(std::int64_t now) {
     expire(now);
     QueueCounts c;
     for (const auto& m : messages) {
-      if (m.gone) continue;
+      if (m.gone()) continue;
       if (m.visible_at_ms <= now) ++c.visible;
       else if (m.receive_count > 0) ++c.not_visible;
       else ++c.delayed;
@@ -99,7 +114,7 @@ struct ModelQueue {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < messages.size() && static_cast<int>(out.size()) < max; ++i) {
       ModelMessage& m = messages[i];
-      if (m.gone || m.visible_at_ms > now) continue;
+      if (m.gone() || m.visible_at_ms > now) continue;
       if (dead_letter != nullptr && m.receive_count >= max_receive_count) {
         ModelMessage moved;
         moved.id = m.id;
@@ -107,7 +122,7 @@ struct ModelQueue {
         moved.sent_ms = m.sent_ms;
         moved.visible_at_ms = now;
         moved.dead_letter_source_arn = arn;
-        m.gone = true;
+        m.fate = Fate::moved;
         dead_letter->messages.push_back(std::move(moved));
         continue;
       }
@@ -124,7 +139,7 @@ struct ModelQueue {
   std::optional<ErrorCode> change_visibility(std::size_t i, int timeout, std::int64_t now) {
     expire(now);
     ModelMessage& m = messages[i];
-    if (m.gone) return ErrorCode::invalid_parameter_value;
+    if (m.gone()) return ErrorCode::invalid_parameter_value;
     if (m.receive_count == 0 || m.visible_at_ms <= now) return ErrorCode::message_not_inflight;
     std::int64_t visible_at = now + timeout * kSecond;
     if (visible_at - m.received_ms > kMaxVisibility * kSecond) return ErrorCode::invalid_parameter_value;
@@ -132,12 +147,15 @@ struct ModelQueue {
     return std::nullopt;
   }
 
-  void erase(std::size_t i) { messages[i].gone = true; }
+  void erase(std::size_t i) {
+    if (!messages[i].gone()) messages[i].fate = Fate::deleted;
+  }
 
   std::optional<ErrorCode> purge(std::int64_t now) {
     if (last_purge_ms && now - *last_purge_ms < 60 * kSecond) return ErrorCode::purge_queue_in_progress;
     last_purge_ms = now;
-    for (auto& m : messages) m.gone = true;
+    for (auto& m : messages)
+      if (!m.gone()) m.fate = Fate::purged;
     return std::nullopt;
   }
 };
@@ -177,6 +195,12 @@ class ModelRun {
   int restarts() const { return restarts_; }
   int receives() const { return receives_; }
   std::int64_t messages() const { return next_body_; }
+  // How many messages of both queues ended in each Fate (a moved message counts twice: as
+  // moved in the source and under its final fate in the dead-letter queue).
+  void tally(std::map<Fate, std::int64_t>& out) const {
+    for (const ModelQueue* mq : {&main_, &dead_letter_})
+      for (const auto& m : mq->messages) ++out[m.fate];
+  }
 
  private:
   bool ok() const { return !::testing::Test::HasFailure(); }
@@ -349,7 +373,7 @@ class ModelRun {
 
   std::string describe(const HandleRef& h) const {
     const ModelMessage& m = h.queue->messages[h.index];
-    return m.body + " in " + h.queue->name + (m.gone ? " (gone)" : "");
+    return m.body + " in " + h.queue->name + (m.gone() ? std::string(" (") + to_string(m.fate) + ")" : "");
   }
 
   void op_delete() {
@@ -588,6 +612,7 @@ TEST(QueueModel, EngineMatchesReferenceModelUnderRandomOperations) {
   std::cout << "[ QueueModel ] base seed " << base << " (ORDERFLOW_SEED=" << base << " replays iteration 0), "
             << iterations << " iterations x " << steps << " steps\n";
   std::int64_t messages = 0, receives = 0, restarts = 0;
+  std::map<Fate, std::int64_t> fates;
   for (int i = 0; i < iterations; ++i) {
     std::uint64_t seed = base + static_cast<std::uint64_t>(i);
     SCOPED_TRACE("replay with ORDERFLOW_SEED=" + std::to_string(seed));
@@ -596,9 +621,12 @@ TEST(QueueModel, EngineMatchesReferenceModelUnderRandomOperations) {
     messages += run.messages();
     receives += run.receives();
     restarts += run.restarts();
+    run.tally(fates);
   }
   std::cout << "[ QueueModel ] " << messages << " messages sent, " << receives << " receives compared, "
-            << restarts << " restarts\n";
+            << restarts << " restarts; fates:";
+  for (const auto& [fate, n] : fates) std::cout << " " << to_string(fate) << "=" << n;
+  std::cout << "\n";
 }
 
 }  // namespace

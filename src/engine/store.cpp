@@ -150,12 +150,14 @@ struct Store::Impl {
         st = apply(group);
         if (!st) poisoned = st;
       }
+      lk.lock();
+      if (any_writes) ++commits;
+      batches += group.size();
+      lk.unlock();
       for (auto& p : group) {
         if (p.done) p.done(st);
       }
       lk.lock();
-      if (any_writes) ++commits;
-      batches += group.size();
     }
   }
 };
