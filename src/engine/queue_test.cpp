@@ -699,3 +699,62 @@ TEST_F(QueueTest, RestartRestoresMessagesWithVisibilityDeadlinesAndReceiveCounts
 
 }  // namespace
 }  // namespace orderflow::engine
+
+namespace orderflow::engine {
+namespace {
+
+// With no body cache every body lives only on disk: receives, dead-letter moves and move tasks
+// must read it back exactly.
+TEST(QueueBodyCache, BodiesKeptOnlyOnDiskAreReadBackExactly) {
+  using namespace std::chrono_literals;
+  testing::TempDir dir;
+  ManualClock clock;
+  auto store = Store::open(dir.path());
+  ASSERT_TRUE(store);
+  QueuesOptions o;
+  o.body_cache_bytes = 0;
+  auto qs = Queues::open(**store, clock, o);
+  ASSERT_TRUE(qs);
+  Queues& q = **qs;
+  ASSERT_TRUE(q.create_queue("dlq", {}));
+  ASSERT_TRUE(q.create_queue("orders", {{"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":1})"}}));
+  for (int i = 0; i < 30; ++i) {
+    SendRequest r;
+    r.body = "body-" + std::to_string(i) + std::string(static_cast<std::size_t>(i * 100), 'x');
+    ASSERT_TRUE(q.send("orders", r));
+  }
+  ReceiveRequest rr;
+  rr.max_messages = 10;
+  rr.visibility_timeout = 0;
+  std::vector<std::string> bodies;
+  for (int round = 0; round < 3; ++round) {
+    auto got = q.receive("orders", rr);
+    ASSERT_TRUE(got);
+    for (auto& m : *got) {
+      bodies.push_back(m.body);
+      EXPECT_EQ(m.md5_of_body, md5_hex(m.body));
+    }
+  }
+  ASSERT_EQ(bodies.size(), 30u);
+  for (int i = 0; i < 30; ++i)
+    EXPECT_EQ(bodies[static_cast<std::size_t>(i)], "body-" + std::to_string(i) + std::string(static_cast<std::size_t>(i * 100), 'x'));
+  auto none = q.receive("orders", rr);  // every message is now past maxReceiveCount: all move
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(q.start_move_task(q.arn("dlq"), "", std::nullopt));
+  for (int i = 0; i < 400; ++i) {
+    auto c = q.counts("orders");
+    if (c && c->visible == 30) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  std::set<std::string> back;
+  for (int round = 0; round < 3; ++round) {
+    auto got = q.receive("orders", rr);
+    ASSERT_TRUE(got);
+    for (auto& m : *got) back.insert(m.body);
+  }
+  EXPECT_EQ(back, std::set<std::string>(bodies.begin(), bodies.end()));
+}
+
+}  // namespace
+}  // namespace orderflow::engine

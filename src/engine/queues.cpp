@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -196,44 +197,97 @@ Result<AllowPolicy> parse_allow(std::string_view text) {
 
 // ---- messages ----
 
-struct Msg {
-  std::uint64_t seq = 0;
-  std::string id;
-  std::string body;
+// Message ids are UUIDs kept as 16 raw bytes.
+using MessageIdBytes = std::array<unsigned char, 16>;
+
+MessageIdBytes new_message_id() {
+  std::string b = random_bytes(16);
+  MessageIdBytes id;
+  for (std::size_t i = 0; i < 16; ++i) id[i] = static_cast<unsigned char>(b[i]);
+  id[6] = static_cast<unsigned char>((id[6] & 0x0f) | 0x40);
+  id[8] = static_cast<unsigned char>((id[8] & 0x3f) | 0x80);
+  return id;
+}
+
+std::string format_id(const MessageIdBytes& id) {
+  std::string h = hex_encode(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+bool parse_id(std::string_view text, MessageIdBytes& id) {
+  std::string hex;
+  for (char c : text)
+    if (c != '-') hex.push_back(c);
+  if (hex.size() != 32) return false;
+  for (std::size_t i = 0; i < 16; ++i) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + 2 * i + 2) return false;
+    id[i] = static_cast<unsigned char>(v);
+  }
+  return true;
+}
+
+// Rarely present parts of a message, kept out of line so a plain message stays small.
+struct MsgExtras {
   MessageAttributes attributes;
-  std::string sender_id;
   std::string trace_header;
   std::string dlq_source_arn;
+};
+
+// One message in memory. The body is cached in memory only while it is young (see
+// Impl::cache_body); otherwise it is read back from the store when the message is received.
+struct Msg {
+  std::uint64_t seq = 0;
+  MessageIdBytes id{};
+  std::uint32_t sender = 0;  // index into Impl::senders
+  std::int32_t receive_count = 0;
+  std::string body;  // empty when not cached (an SQS body is never empty)
+  std::unique_ptr<MsgExtras> extras;
   std::int64_t sent_ms = 0;
   std::int64_t initial_visible_ms = 0;  // sent_ms + delay
   // receive state
-  int receive_count = 0;
   std::int64_t first_receive_ms = 0;
   std::int64_t received_ms = 0;
   std::int64_t visible_ms = 0;
+
+  MsgExtras& ext() {
+    if (!extras) extras = std::make_unique<MsgExtras>();
+    return *extras;
+  }
+  const MessageAttributes& attributes() const {
+    static const MessageAttributes kNone;
+    return extras ? extras->attributes : kNone;
+  }
+  std::string_view dlq_source_arn() const { return extras ? std::string_view(extras->dlq_source_arn) : ""; }
+  std::string_view trace_header() const { return extras ? std::string_view(extras->trace_header) : ""; }
 };
 
-std::string encode_message(const Msg& m) {
+std::string encode_message(const Msg& m, std::string_view body, std::string_view sender) {
   Encoder e;
-  e.str(m.id).str(m.body).str(m.sender_id).str(m.trace_header).str(m.dlq_source_arn);
-  e.i64(m.sent_ms).i64(m.initial_visible_ms).u64(m.attributes.size());
-  for (const auto& [name, v] : m.attributes)
-    e.str(name).str(v.data_type).str(v.string_value).str(v.binary_value);
+  e.str(format_id(m.id)).str(body).str(sender).str(m.trace_header()).str(m.dlq_source_arn());
+  const auto& attrs = m.attributes();
+  e.i64(m.sent_ms).i64(m.initial_visible_ms).u64(attrs.size());
+  for (const auto& [name, v] : attrs) e.str(name).str(v.data_type).str(v.string_value).str(v.binary_value);
   return e.take();
 }
 
-bool decode_message(std::string_view in, Msg& m) {
+// Decodes a message record; the body goes to `body` and the sender id to `sender`.
+bool decode_message(std::string_view in, Msg& m, std::string& body, std::string& sender) {
   Decoder d(in);
   std::uint64_t n = 0;
-  if (!(d.str(m.id) && d.str(m.body) && d.str(m.sender_id) && d.str(m.trace_header) &&
-        d.str(m.dlq_source_arn) && d.i64(m.sent_ms) && d.i64(m.initial_visible_ms) && d.u64(n)))
+  std::string id, trace, dlq;
+  if (!(d.str(id) && d.str(body) && d.str(sender) && d.str(trace) && d.str(dlq) && d.i64(m.sent_ms) &&
+        d.i64(m.initial_visible_ms) && d.u64(n)))
     return false;
+  if (!parse_id(id, m.id)) return false;
+  if (!trace.empty()) m.ext().trace_header = std::move(trace);
+  if (!dlq.empty()) m.ext().dlq_source_arn = std::move(dlq);
   for (std::uint64_t i = 0; i < n; ++i) {
     std::string name;
     MessageAttributeValue v;
-    if (!(d.str(name) && d.str(v.data_type) && d.str(v.string_value) && d.str(v.binary_value)))
-      return false;
-    m.attributes.emplace(std::move(name), std::move(v));
+    if (!(d.str(name) && d.str(v.data_type) && d.str(v.string_value) && d.str(v.binary_value))) return false;
+    m.ext().attributes.emplace(std::move(name), std::move(v));
   }
   return d.done();
 }
@@ -314,6 +368,16 @@ struct Queues::Impl {
   std::uint64_t seq_reserved = 0;
   std::string handle_secret;
   std::uint64_t next_waiter_id = 1;
+  std::unordered_map<std::uint32_t, Queue*> by_id;  // queue id -> queue in `queues`
+  // Sender ids are few (one per access key, plus SNS): messages keep an index.
+  std::vector<std::string> senders;
+  std::map<std::string, std::uint32_t, std::less<>> sender_index;
+  // Bodies cached in memory, by sequence number (oldest first), and their total size.
+  std::map<std::uint64_t, std::uint32_t> cached;  // seq -> queue id
+  std::size_t cached_bytes = 0;
+  // Every sequence number <= durable_seq is in a committed batch (written by the store's
+  // writer thread, hence atomic).
+  std::atomic<std::uint64_t> durable_seq{0};
   std::vector<std::function<void()>> notifications;  // to run after unlocking
   bool stopping = false;
   std::thread timer;
@@ -453,7 +517,74 @@ struct Queues::Impl {
     b.erase(Space::message, key);
     b.erase(Space::message_state, std::move(key));
     index_erase(q, it->second);
+    uncache_body(it->second);
     q.msgs.erase(it);
+  }
+
+  // ---- the body cache: young bodies stay in memory, older ones are read back from disk ----
+  std::uint32_t intern_sender(std::string_view sender) {
+    auto it = sender_index.find(sender);
+    if (it != sender_index.end()) return it->second;
+    auto idx = static_cast<std::uint32_t>(senders.size());
+    senders.emplace_back(sender);
+    sender_index.emplace(std::string(sender), idx);
+    return idx;
+  }
+
+  void cache_body(Msg& m, std::uint32_t qid) {
+    cached_bytes += m.body.size();
+    cached.emplace(m.seq, qid);
+  }
+
+  void uncache_body(Msg& m) {
+    if (m.body.empty()) return;
+    cached_bytes -= m.body.size();
+    cached.erase(m.seq);
+    std::string().swap(m.body);
+  }
+
+  // Drops cached bodies, oldest first, while over budget. Only bodies already durable may go.
+  void evict_bodies() {
+    std::uint64_t durable = durable_seq.load();
+    while (cached_bytes > options.body_cache_bytes && !cached.empty()) {
+      auto [seq, qid] = *cached.begin();
+      if (seq > durable) return;
+      auto q = by_id.find(qid);
+      if (q != by_id.end()) {
+        auto m = q->second->msgs.find(seq);
+        if (m != q->second->msgs.end()) {
+          uncache_body(m->second);
+          continue;
+        }
+      }
+      cached.erase(cached.begin());  // stale: should not happen, but never loop forever
+    }
+  }
+
+  // Submits `b`; once durable, every sequence number handed out so far is durable.
+  void submit(WriteBatch b, Store::Done done = nullptr) {
+    std::uint64_t upto = next_seq - 1;
+    store.submit(std::move(b), [this, upto, done = std::move(done)](const Status& st) {
+      if (st) {
+        std::uint64_t cur = durable_seq.load();
+        while (cur < upto && !durable_seq.compare_exchange_weak(cur, upto)) {
+        }
+      }
+      if (done) done(st);
+    });
+  }
+
+  // The body of `m`, from memory or from its durable record.
+  Result<std::string> body_of(const Queue& q, const Msg& m) const {
+    if (!m.body.empty()) return m.body;
+    auto rec = store.get(Space::message, message_key(q.id, m.seq));
+    if (!rec) return std::unexpected(rec.error());
+    if (!*rec) return fail(ErrorCode::internal_error, "message record missing from the store");
+    Msg tmp;
+    std::string body, sender;
+    if (!decode_message(**rec, tmp, body, sender))
+      return fail(ErrorCode::internal_error, "corrupt message record in the store");
+    return body;
   }
 
   // Makes due messages visible and drops expired ones. Returns how many became visible.
@@ -476,13 +607,14 @@ struct Queues::Impl {
     return promoted;
   }
 
-  // Enqueues a validated message; the caller submits `b`.
+  // Enqueues a validated message (with its body in memory); the caller submits `b`.
   Msg& enqueue(Queue& q, Msg m, std::int64_t now, WriteBatch& b) {
     std::string key = message_key(q.id, m.seq);
-    b.put(Space::message, key, encode_message(m));
+    b.put(Space::message, key, encode_message(m, m.body, senders[m.sender]));
     if (m.receive_count > 0 || m.visible_ms != m.initial_visible_ms)
       b.put(Space::message_state, key, encode_state(m));
     auto [it, _] = q.msgs.emplace(m.seq, std::move(m));
+    cache_body(it->second, q.id);
     index_insert(q, it->second, now);
     if (it->second.visible_ms <= now) notify_available(q);
     return it->second;
@@ -510,11 +642,11 @@ struct Queues::Impl {
     }
     Msg m;
     m.seq = allocate_seq(b);
-    m.id = uuid4();
+    m.id = new_message_id();
     m.body = std::move(r.body);
-    m.attributes = std::move(r.attributes);
-    m.sender_id = std::move(r.sender_id);
-    m.trace_header = std::move(r.trace_header);
+    if (!r.attributes.empty()) m.ext().attributes = std::move(r.attributes);
+    m.sender = intern_sender(r.sender_id);
+    if (!r.trace_header.empty()) m.ext().trace_header = std::move(r.trace_header);
     m.sent_ms = now;
     m.initial_visible_ms = now + static_cast<std::int64_t>(delay) * 1000;
     m.visible_ms = m.initial_visible_ms;
@@ -522,44 +654,62 @@ struct Queues::Impl {
   }
 
   static SendResult send_result(const Msg& m) {
-    return SendResult{m.id, md5_hex(m.body),
-                      m.attributes.empty() ? std::string() : md5_of_message_attributes(m.attributes)};
+    const auto& attrs = m.attributes();
+    return SendResult{format_id(m.id), md5_hex(m.body),
+                      attrs.empty() ? std::string() : md5_of_message_attributes(attrs)};
   }
 
-  ReceivedMessage snapshot(const Queue& q, const Msg& m) const {
+  Result<ReceivedMessage> snapshot(const Queue& q, const Msg& m) const {
     ReceivedMessage r;
-    r.message_id = m.id;
+    auto body = body_of(q, m);
+    if (!body) return std::unexpected(body.error());
+    r.message_id = format_id(m.id);
     r.receipt_handle = make_handle(q.id, m.seq, m.receive_count);
-    r.body = m.body;
-    r.md5_of_body = md5_hex(m.body);
-    r.attributes = m.attributes;
-    r.sender_id = m.sender_id;
+    r.body = std::move(*body);
+    r.md5_of_body = md5_hex(r.body);
+    r.attributes = m.attributes();
+    r.sender_id = senders[m.sender];
     r.sent_timestamp_ms = m.sent_ms;
     r.first_receive_timestamp_ms = m.first_receive_ms;
     r.receive_count = m.receive_count;
-    r.trace_header = m.trace_header;
-    r.dead_letter_source_arn = m.dlq_source_arn;
+    r.trace_header = m.trace_header();
+    r.dead_letter_source_arn = m.dlq_source_arn();
     return r;
   }
 
-  // Moves message `seq` of `q` into `dlq` (same id, body, attributes and enqueue time).
-  void move_to_dlq(Queue& q, std::uint64_t seq, Queue& dlq, std::int64_t now, WriteBatch& b) {
-    auto it = q.msgs.find(seq);
-    Msg m = it->second;
-    erase_message(q, it, b);
+  // Re-enqueues message `seq` of `from` into `to` under a new sequence number. `fresh` gives it
+  // a new id and enqueue time (a move task's re-send); otherwise it keeps both (a DLQ move) and
+  // records where it came from.
+  Status transfer(Queue& from, std::uint64_t seq, Queue& to, bool fresh, std::int64_t now, WriteBatch& b) {
+    auto it = from.msgs.find(seq);
+    auto body = body_of(from, it->second);
+    if (!body) return std::unexpected(body.error());
+    uncache_body(it->second);
+    Msg m = std::move(it->second);  // the moved-from entry keeps the scalars erase_message needs
+    m.body = std::move(*body);
+    erase_message(from, it, b);
     m.seq = allocate_seq(b);
-    m.dlq_source_arn = queue_arn(q.name);
+    if (fresh) {
+      m.id = new_message_id();
+      m.sent_ms = now;
+      if (m.extras) m.extras->dlq_source_arn.clear();
+    } else {
+      m.ext().dlq_source_arn = queue_arn(from.name);
+    }
     m.receive_count = 0;
     m.first_receive_ms = 0;
     m.received_ms = 0;
     m.initial_visible_ms = now;
     m.visible_ms = now;
-    enqueue(dlq, std::move(m), now, b);
+    enqueue(to, std::move(m), now, b);
+    return {};
   }
 
   // Takes up to `max` visible messages, making each invisible for `visibility` seconds; moves
   // those past maxReceiveCount to the dead-letter queue instead.
-  std::vector<ReceivedMessage> take(Queue& q, int max, int visibility, std::int64_t now, WriteBatch& b) {
+  // A storage read failure ends the call with that error; messages already taken stay in flight
+  // and reappear after their visibility timeout.
+  Result<std::vector<ReceivedMessage>> take(Queue& q, int max, int visibility, std::int64_t now, WriteBatch& b) {
     std::vector<ReceivedMessage> out;
     refresh(q, now, b);
     Queue* dlq = nullptr;
@@ -571,7 +721,7 @@ struct Queues::Impl {
       std::uint64_t seq = *q.ready.begin();
       Msg& m = q.msgs.at(seq);
       if (dlq != nullptr && m.receive_count >= q.cfg.redrive->max_receive_count) {
-        move_to_dlq(q, seq, *dlq, now, b);
+        if (auto st = transfer(q, seq, *dlq, /*fresh=*/false, now, b); !st) return std::unexpected(st.error());
         continue;
       }
       q.ready.erase(q.ready.begin());
@@ -581,7 +731,9 @@ struct Queues::Impl {
       m.visible_ms = now + static_cast<std::int64_t>(visibility) * 1000;
       q.pending.emplace(m.visible_ms, seq);
       b.put(Space::message_state, message_key(q.id, seq), encode_state(m));
-      out.push_back(snapshot(q, m));
+      auto snap = snapshot(q, m);
+      if (!snap) return std::unexpected(snap.error());
+      out.push_back(std::move(*snap));
     }
     return out;
   }
@@ -592,13 +744,13 @@ struct Queues::Impl {
       WriteBatch b;
       Waiter& w = q.waiters.front();
       auto got = take(q, w.max, w.visibility, now, b);
-      if (got.empty()) {
-        if (!b.empty()) store.submit(std::move(b), nullptr);
+      if (got && got->empty()) {
+        if (!b.empty()) submit(std::move(b));
         return;
       }
       auto done = std::move(w.done);
       q.waiters.pop_front();
-      store.submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
+      submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
         if (st) done(std::move(got));
         else done(std::unexpected(st.error()));
       });
@@ -616,7 +768,7 @@ struct Queues::Impl {
         if (q.waiters.empty() && q.listeners.empty()) continue;
         WriteBatch b;
         refresh(q, now, b);
-        if (!b.empty()) store.submit(std::move(b), nullptr);
+        if (!b.empty()) submit(std::move(b));
         serve_waiters(q, now);
         while (!q.waiters.empty() && to_epoch_ms(q.waiters.front().deadline) <= now) {
           expired.emplace_back(std::move(q.waiters.front().done), true);
@@ -691,23 +843,17 @@ struct Queues::Impl {
       while (budget-- > 0 && !src->ready.empty() && ts.task.moved < ts.task.to_move) {
         std::uint64_t seq = *src->ready.begin();
         Msg& m = src->msgs.at(seq);
-        std::string dest_arn = ts.task.destination_arn.empty() ? m.dlq_source_arn : ts.task.destination_arn;
+        std::string dest_arn =
+            ts.task.destination_arn.empty() ? std::string(m.dlq_source_arn()) : ts.task.destination_arn;
         Queue* dest = find_by_arn(dest_arn);
         if (dest == nullptr || dest == src) {
           finish("FAILED", "Destination queue " + dest_arn + " does not exist.");
           break;
         }
-        auto it = src->msgs.find(seq);
-        Msg moved = it->second;
-        erase_message(*src, it, b);
-        moved.seq = allocate_seq(b);
-        moved.id = uuid4();
-        moved.sent_ms = now;
-        moved.dlq_source_arn.clear();
-        moved.receive_count = 0;
-        moved.first_receive_ms = moved.received_ms = 0;
-        moved.initial_visible_ms = moved.visible_ms = now;
-        enqueue(*dest, std::move(moved), now, b);
+        if (auto st = transfer(*src, seq, *dest, /*fresh=*/true, now, b); !st) {
+          finish("FAILED", st.error().message);
+          break;
+        }
         ++ts.task.moved;
       }
       if (ts.task.status == "RUNNING" && (src->ready.empty() || ts.task.moved >= ts.task.to_move))
@@ -715,7 +861,7 @@ struct Queues::Impl {
     }
     ts.next_tick_ms = now + (ts.task.max_per_second ? 1000 : 0);
     persist_task(ts, b);
-    store.submit(std::move(b), nullptr);
+    submit(std::move(b));
   }
 
   // ---- loading ----
@@ -726,12 +872,12 @@ struct Queues::Impl {
     };
     if (auto s = store.scan(Space::counter, [&](std::string_view k, std::string_view v) {
           if (k == "seq_reserved") seq_reserved = get_u64_be(v);
+          if (k == "next_queue_id") next_queue_id = static_cast<std::uint32_t>(get_u64_be(v));
           if (k == "receipt_secret") handle_secret = std::string(v);
         });
         !s)
       return s;
     next_seq = seq_reserved;  // never reuse a number handed out before the restart
-    std::map<std::uint32_t, Queue*> by_id;
     if (auto s = store.scan(Space::queue, [&](std::string_view k, std::string_view v) {
           std::error_code ec;
           json::value j = json::parse(v, ec);
@@ -770,7 +916,9 @@ struct Queues::Impl {
           if (qit == by_id.end()) return;  // orphan of a deleted queue
           Msg m;
           m.seq = get_u64_be(k.substr(4));
-          if (!decode_message(v, m)) return corrupt("message");
+          std::string body, sender;  // the body stays on disk until the message is received
+          if (!decode_message(v, m, body, sender)) return corrupt("message");
+          m.sender = intern_sender(sender);
           m.visible_ms = m.initial_visible_ms;
           qit->second->msgs.emplace(m.seq, std::move(m));
         });
@@ -914,7 +1062,7 @@ struct Queues::Impl {
   AttributeMap all_attributes(Queue& q, std::int64_t now) {
     WriteBatch b;
     refresh(q, now, b);
-    if (!b.empty()) store.submit(std::move(b), nullptr);
+    if (!b.empty()) submit(std::move(b));
     AttributeMap m = config_attributes(q.cfg);
     if (q.cfg.kms_master_key_id.empty()) m.erase("KmsDataKeyReusePeriodSeconds");
     m["QueueArn"] = queue_arn(q.name);
@@ -992,14 +1140,20 @@ Result<std::string> Queues::create_queue(std::string_view name, const AttributeM
   if (!cfg) return std::unexpected(cfg.error());
   if (tags.size() > 50) return fail(ErrorCode::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + ".");
   Queue q;
+  WriteBatch b;
   q.id = impl_->next_queue_id++;
+  {
+    std::string v;
+    put_u64_be(v, impl_->next_queue_id);
+    b.put(Space::counter, "next_queue_id", v);  // ids are never reused, even after a restart
+  }
   q.name = std::string(name);
   q.cfg = *cfg;
   q.tags = tags;
   q.created_ms = q.modified_ms = now;
-  WriteBatch b;
   impl_->persist_queue(q, b);
-  impl_->queues.emplace(q.name, std::move(q));
+  auto [qit, _] = impl_->queues.emplace(q.name, std::move(q));
+  impl_->by_id[qit->second.id] = &qit->second;
   impl_->deleted_at.erase(std::string(name));
   lk.unlock();
   if (auto s = impl_->store.commit(std::move(b)); !s) return std::unexpected(s.error());
@@ -1022,8 +1176,10 @@ Status Queues::delete_queue(std::string_view name) {
     for (auto& w : q.waiters) waiting.push_back(std::move(w.done));
     b.erase(Space::queue, q.name);
     impl_->deleted_at[q.name] = impl_->now_ms();
+    for (auto& [seq, m] : q.msgs) impl_->uncache_body(m);
+    impl_->by_id.erase(q.id);
     impl_->queues.erase(it);
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   for (auto& cb : waiting) cb(std::unexpected(queue_missing()));
   return impl_->store.commit({});
@@ -1093,7 +1249,7 @@ Result<QueueCounts> Queues::counts(std::string_view name) const {
   if (q == nullptr) return std::unexpected(queue_missing());
   WriteBatch b;
   const_cast<Impl&>(*impl_).refresh(*q, impl_->now_ms(), b);
-  if (!b.empty()) impl_->store.submit(std::move(b), nullptr);
+  if (!b.empty()) impl_->submit(std::move(b));
   return QueueCounts{static_cast<std::int64_t>(q->ready.size()),
                      static_cast<std::int64_t>(q->pending.size()) - q->delayed, q->delayed};
 }
@@ -1132,7 +1288,7 @@ Status Queues::tag(std::string_view name, const TagMap& tags) {
     if (merged.size() > 50) return fail(ErrorCode::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + ".");
     q->tags = std::move(merged);
     impl_->persist_queue(*q, b);
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   return impl_->store.commit({});
 }
@@ -1146,7 +1302,7 @@ Status Queues::untag(std::string_view name, const std::vector<std::string>& keys
     if (keys.empty()) return fail(ErrorCode::missing_parameter, "The request must contain the parameter TagKeys.");
     for (const auto& k : keys) q->tags.erase(k);
     impl_->persist_queue(*q, b);
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   return impl_->store.commit({});
 }
@@ -1169,7 +1325,7 @@ Result<SendResult> Queues::send(std::string_view queue, SendRequest request) {
   if (!m) return std::unexpected(m.error());
   SendResult r = Impl::send_result(*m);
   impl_->enqueue(*q, std::move(*m), now, b);
-  impl_->store.submit(std::move(b), nullptr);
+  impl_->submit(std::move(b));
   impl_->serve_waiters(*q, now);
   lk.unlock();
   // Waiting on an empty batch waits for everything submitted before it, ours included.
@@ -1202,7 +1358,7 @@ Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
     out.successful.emplace_back(id, Impl::send_result(*m));
     impl_->enqueue(*q, std::move(*m), now, b);
   }
-  impl_->store.submit(std::move(b), nullptr);
+  impl_->submit(std::move(b));
   impl_->serve_waiters(*q, now);
   lk.unlock();
   if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
@@ -1225,7 +1381,7 @@ Result<std::size_t> Queues::deliver_all(std::vector<Delivery> deliveries) {
     touched.push_back(q);
     ++delivered;
   }
-  impl_->store.submit(std::move(b), nullptr);
+  impl_->submit(std::move(b));
   for (Queue* q : touched) impl_->serve_waiters(*q, now);
   lk.unlock();
   if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
@@ -1257,12 +1413,18 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
   impl_->refresh(*q, now, b);
   std::int64_t inflight = static_cast<std::int64_t>(q->pending.size()) - q->delayed;
   if (wait == 0 && inflight >= kMaxInflight && !q->ready.empty()) {
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
     lk.unlock();
     return reject(Error{ErrorCode::over_limit, "Too many messages are in flight for this queue."});
   }
   impl_->serve_waiters(*q, now);  // earlier long polls come first
-  std::vector<ReceivedMessage> got = impl_->take(*q, request.max_messages, vis, now, b);
+  auto taken = impl_->take(*q, request.max_messages, vis, now, b);
+  if (!taken) {
+    impl_->submit(std::move(b));
+    lk.unlock();
+    return reject(taken.error());
+  }
+  std::vector<ReceivedMessage> got = std::move(*taken);
   if (got.empty() && wait > 0) {
     Waiter w;
     w.id = impl_->next_waiter_id++;
@@ -1271,7 +1433,7 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     w.deadline = from_epoch_ms(now + static_cast<std::int64_t>(wait) * 1000);
     w.done = std::move(done);
     q->waiters.push_back(std::move(w));
-    if (!b.empty()) impl_->store.submit(std::move(b), nullptr);
+    if (!b.empty()) impl_->submit(std::move(b));
     impl_->serve_waiters(*q, now);
     impl_->timer_cv.notify_all();
     return;
@@ -1280,7 +1442,7 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     lk.unlock();
     return done(std::vector<ReceivedMessage>{});  // nothing changed, nothing to make durable
   }
-  impl_->store.submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
+  impl_->submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
     if (st) done(std::move(got));
     else done(std::unexpected(st.error()));
   });
@@ -1333,7 +1495,7 @@ Result<BatchOutcome<bool>> Queues::delete_message_batch(
       if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
       out.successful.emplace_back(id, true);
     }
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
   return out;
@@ -1401,7 +1563,7 @@ Result<BatchOutcome<bool>> Queues::change_visibility_batch(
       b.put(Space::message_state, message_key(q->id, m.seq), encode_state(m));
       out.successful.emplace_back(id, true);
     }
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
     impl_->serve_waiters(*q, now);
     impl_->timer_cv.notify_all();
   }
@@ -1421,7 +1583,7 @@ Status Queues::purge(std::string_view queue) {
     q->last_purge_ms = now;
     WriteBatch b;
     while (!q->msgs.empty()) impl_->erase_message(*q, q->msgs.begin(), b);
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   return impl_->store.commit({});
 }
@@ -1476,7 +1638,7 @@ Result<std::string> Queues::start_move_task(std::string_view source_arn, std::st
     ts.next_tick_ms = now;
     impl_->persist_task(ts, b);
     impl_->tasks.emplace(handle, std::move(ts));
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
     impl_->timer_cv.notify_all();
   }
   if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
@@ -1512,7 +1674,7 @@ Result<std::int64_t> Queues::cancel_move_task(std::string_view task_handle) {
     moved = ts.task.moved;
     WriteBatch b;
     impl_->persist_task(ts, b);
-    impl_->store.submit(std::move(b), nullptr);
+    impl_->submit(std::move(b));
   }
   if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
   return moved;

@@ -35,6 +35,9 @@ struct QueuesOptions {
   std::string account_id = "000000000000";
   // How long a deleted queue's name stays reserved (AWS: 60 s).
   Millis deleted_name_hold = Millis(60'000);
+  // Message bodies younger than this many bytes (all queues together) stay in memory; older
+  // ones are read back from the store when received.
+  std::size_t body_cache_bytes = 64u << 20;
 };
 
 using AttributeMap = std::map<std::string, std::string>;

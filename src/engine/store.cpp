@@ -56,6 +56,9 @@ struct Stmt {
 
 struct Store::Impl {
   sqlite3* db = nullptr;
+  sqlite3* reader = nullptr;  // read-only connection for get(); guarded by reader_mu
+  Stmt get_stmt;              // guarded by reader_mu
+  std::mutex reader_mu;
   Stmt put_stmt, del_stmt, begin_stmt, commit_stmt, rollback_stmt;
 
   std::mutex mu;
@@ -78,10 +81,11 @@ struct Store::Impl {
     }
     work_cv.notify_all();
     if (writer.joinable()) writer.join();
-    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt}) {
+    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt}) {
       sqlite3_finalize(st->s);
       st->s = nullptr;
     }
+    sqlite3_close(reader);
     sqlite3_close(db);
   }
 
@@ -218,6 +222,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
     if (auto s = impl->prepare(impl->begin_stmt, "BEGIN IMMEDIATE"); !s) return s;
     if (auto s = impl->prepare(impl->commit_stmt, "COMMIT"); !s) return s;
     if (auto s = impl->prepare(impl->rollback_stmt, "ROLLBACK"); !s) return s;
+    if (sqlite3_open_v2(path.c_str(), &impl->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      return std::unexpected(storage_error(impl->reader, "open reader"));
+    sqlite3_busy_timeout(impl->reader, 5000);
+    if (sqlite3_prepare_v2(impl->reader, "SELECT value FROM kv WHERE space=?1 AND key=?2", -1,
+                           &impl->get_stmt.s, nullptr) != SQLITE_OK)
+      return std::unexpected(storage_error(impl->reader, "prepare get"));
     return {};
   };
   if (auto s = setup(); !s) return std::unexpected(s.error());
@@ -267,6 +278,24 @@ Status Store::scan(Space space,
   }
   if (rc != SQLITE_DONE) return std::unexpected(storage_error(impl_->db, "scan"));
   return {};
+}
+
+Result<std::optional<std::string>> Store::get(Space space, std::string_view key) const {
+  std::lock_guard g(impl_->reader_mu);
+  sqlite3_stmt* st = impl_->get_stmt.s;
+  sqlite3_bind_int(st, 1, static_cast<int>(space));
+  sqlite3_bind_blob(st, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  std::optional<std::string> out;
+  if (rc == SQLITE_ROW) {
+    auto v = static_cast<const char*>(sqlite3_column_blob(st, 0));
+    out.emplace(v != nullptr ? v : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return std::unexpected(storage_error(impl_->reader, "read"));
+  return out;
 }
 
 std::uint64_t Store::commits() const {

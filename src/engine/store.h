@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,10 @@ class Store {
   // submit(); reads only what is durable.
   Status scan(Space space,
               const std::function<void(std::string_view key, std::string_view value)>& fn);
+
+  // Reads one record through a separate read-only connection: sees what is durable (committed),
+  // never blocks on the writer's fsync. nullopt when there is no such record. Thread-safe.
+  Result<std::optional<std::string>> get(Space space, std::string_view key) const;
 
   // Number of group commits and batches so far (for benchmarks and tests).
   std::uint64_t commits() const;
