@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
-  libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
+  libabsl-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
 )

@@ -1,5 +1,7 @@
 #include "engine/queues.h"
 
+#include <absl/container/btree_map.h>
+#include <absl/container/btree_set.h>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -335,10 +337,12 @@ struct Queue {
   std::int64_t modified_ms = 0;
   std::int64_t last_purge_ms = std::numeric_limits<std::int64_t>::min() / 2;
 
-  std::map<std::uint64_t, Msg> msgs;
-  std::set<std::uint64_t> ready;                              // visible now, in send order
-  std::set<std::pair<std::int64_t, std::uint64_t>> pending;   // (visible_ms, seq): delayed or in flight
-  std::set<std::pair<std::int64_t, std::uint64_t>> by_age;    // (sent_ms, seq): for retention
+  // B-trees keep the per-message overhead small (a backlog of millions stays in memory).
+  // Iterators and references into them are invalidated by inserts and erases.
+  absl::btree_map<std::uint64_t, Msg> msgs;
+  absl::btree_set<std::uint64_t> ready;                              // visible now, in send order
+  absl::btree_set<std::pair<std::int64_t, std::uint64_t>> pending;   // (visible_ms, seq): delayed or in flight
+  absl::btree_set<std::pair<std::int64_t, std::uint64_t>> by_age;    // (sent_ms, seq): for retention
   std::int64_t delayed = 0;  // messages in `pending` never received
   std::deque<Waiter> waiters;
   std::vector<std::function<void()>> listeners;
@@ -373,7 +377,7 @@ struct Queues::Impl {
   std::vector<std::string> senders;
   std::map<std::string, std::uint32_t, std::less<>> sender_index;
   // Bodies cached in memory, by sequence number (oldest first), and their total size.
-  std::map<std::uint64_t, std::uint32_t> cached;  // seq -> queue id
+  absl::btree_map<std::uint64_t, std::uint32_t> cached;  // seq -> queue id
   std::size_t cached_bytes = 0;
   // Every sequence number <= durable_seq is in a committed batch (written by the store's
   // writer thread, hence atomic).
@@ -512,7 +516,7 @@ struct Queues::Impl {
     }
   }
 
-  void erase_message(Queue& q, std::map<std::uint64_t, Msg>::iterator it, WriteBatch& b) {
+  void erase_message(Queue& q, absl::btree_map<std::uint64_t, Msg>::iterator it, WriteBatch& b) {
     std::string key = message_key(q.id, it->first);
     b.erase(Space::message, key);
     b.erase(Space::message_state, std::move(key));
@@ -1461,13 +1465,6 @@ Result<std::vector<ReceivedMessage>> Queues::receive(std::string_view queue, Rec
   cv.wait(lk, [&] { return out.has_value(); });
   return std::move(*out);
 }
-
-namespace {
-struct Located {
-  Queue* q;
-  std::map<std::uint64_t, Msg>::iterator it;  // q->msgs.end() when the message is gone
-};
-}  // namespace
 
 Status Queues::delete_message(std::string_view queue, std::string_view receipt_handle) {
   auto r = delete_message_batch(queue, {{"single", std::string(receipt_handle)}});

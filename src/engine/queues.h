@@ -37,7 +37,7 @@ struct QueuesOptions {
   Millis deleted_name_hold = Millis(60'000);
   // Message bodies younger than this many bytes (all queues together) stay in memory; older
   // ones are read back from the store when received.
-  std::size_t body_cache_bytes = 64u << 20;
+  std::size_t body_cache_bytes = 32u << 20;
 };
 
 using AttributeMap = std::map<std::string, std::string>;
