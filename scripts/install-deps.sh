@@ -10,7 +10,13 @@ packages=(
   libabsl-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
+  awscli
 )
+# The black-box tests run node; install Debian's only when the machine has none (a newer
+# node may already be installed from elsewhere).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

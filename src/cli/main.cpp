@@ -1,7 +1,13 @@
 // orderflow: the command. main() only wires the subcommands together (STYLE.md item 13).
-#include <cstdio>
+#include <CLI/CLI.hpp>
 
-int main() {
-  std::fprintf(stderr, "orderflow: no subcommands yet\n");
-  return 2;
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"orderflow: SNS, SQS and DynamoDB on one local port, for the order pipeline"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  orderflow::cli::register_up(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
 }

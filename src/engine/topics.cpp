@@ -89,8 +89,10 @@ struct Topics::Impl {
 
   // Validates an ARN's shape the way SNS reports it.
   static Status check_arn(std::string_view arn, std::string_view param) {
+    if (!arn.starts_with("arn:"))
+      return std::unexpected(invalid(std::string(param) + " Reason: " + std::string(arn) + " does not start with arn"));
     std::size_t parts = static_cast<std::size_t>(std::count(arn.begin(), arn.end(), ':')) + 1;
-    if (!arn.starts_with("arn:") || parts < 6)
+    if (parts < 6)
       return std::unexpected(invalid(std::string(param) + " Reason: An ARN must have at least 6 elements, not " +
                                      std::to_string(parts)));
     return {};

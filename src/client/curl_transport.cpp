@@ -1,0 +1,180 @@
+// libcurl behind HttpTransport. One easy handle per transport: curl_easy_reset between requests
+// clears the options but keeps the connection cache, so keep-alive connections are reused.
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "aws/http_types.h"
+#include "client/transport.h"
+
+namespace orderflow::client {
+
+std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (aws::iequals(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(TransportError::Kind kind) {
+  switch (kind) {
+    case TransportError::Kind::connect: return "connect";
+    case TransportError::Kind::timeout: return "timeout";
+    case TransportError::Kind::io: return "io";
+    case TransportError::Kind::tls: return "tls";
+    case TransportError::Kind::too_large: return "too_large";
+    case TransportError::Kind::invalid: return "invalid";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct Receiver {
+  HttpResponse response;
+  std::size_t limit = 0;
+  bool overflow = false;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* r = static_cast<Receiver*>(user);
+  std::size_t bytes = size * n;
+  if (r->response.body.size() + bytes > r->limit) {
+    r->overflow = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  r->response.body.append(data, bytes);
+  return bytes;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* r = static_cast<Receiver*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    r->response.headers.clear();  // a new (possibly final) response begins
+  } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    r->response.headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                                     std::string(trim(line.substr(colon + 1))));
+  }
+  return size * n;
+}
+
+TransportError::Kind classify(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      return TransportError::Kind::connect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransportError::Kind::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return TransportError::Kind::tls;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return TransportError::Kind::invalid;
+    default:
+      return TransportError::Kind::io;
+  }
+}
+
+class CurlTransport final : public HttpTransport {
+ public:
+  CurlTransport(CURL* handle, CurlOptions options) : curl_(handle), options_(std::move(options)) {}
+  ~CurlTransport() override { curl_easy_cleanup(curl_); }
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  TransportResult send(const OutboundRequest& request) override {
+    curl_easy_reset(curl_);
+    Receiver receiver;
+    receiver.limit = options_.max_response_bytes;
+
+    curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS,
+                     request.timeout ? static_cast<long>(request.timeout->count()) : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
+
+    if (request.method == "GET") {
+      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+    } else {
+      if (request.method != "POST") {
+        curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      }
+      curl_easy_setopt(curl_, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    }
+
+    curl_slist* headers = nullptr;
+    bool has_content_type = false;
+    for (const auto& [k, v] : request.headers) {
+      if (aws::iequals(k, "content-type")) has_content_type = true;
+      std::string line = v.empty() ? k + ";" : k + ": " + v;  // "Name;" sends an empty value
+      headers = curl_slist_append(headers, line.c_str());
+    }
+    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+    headers = curl_slist_append(headers, "Accept:");
+    if (!has_content_type && request.method != "GET") {
+      headers = curl_slist_append(headers, "Content-Type:");  // curl would add a form type
+    }
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &receiver);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &receiver);
+
+    CURLcode code = curl_easy_perform(curl_);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+    curl_slist_free_all(headers);
+
+    if (code != CURLE_OK) {
+      if (receiver.overflow) {
+        return std::unexpected(TransportError{
+            TransportError::Kind::too_large,
+            "response body exceeds " + std::to_string(options_.max_response_bytes) + " bytes"});
+      }
+      return std::unexpected(TransportError{classify(code), curl_easy_strerror(code)});
+    }
+    long status = 0;
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    receiver.response.status = static_cast<int>(status);
+    return std::move(receiver.response);
+  }
+
+ private:
+  CURL* const curl_;
+  const CurlOptions options_;
+};
+
+}  // namespace
+
+std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(
+    const CurlOptions& options) {
+  static std::once_flag global_init;
+  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  CURL* handle = curl_easy_init();
+  if (handle == nullptr) return std::unexpected(std::string("curl_easy_init failed"));
+  return std::make_unique<CurlTransport>(handle, options);
+}
+
+}  // namespace orderflow::client

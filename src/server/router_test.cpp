@@ -1,0 +1,211 @@
+// The router driven directly: health, protocol detection, SigV4 refusal in each protocol's
+// shape, and dispatch to the adapters. Requests are signed with aws::sign on the test clock.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "aws/sigv4.h"
+#include "server/router.h"
+#include "server/testing/test_support.h"
+
+namespace orderflow::server {
+namespace {
+
+namespace json = boost::json;
+using testing::contains;
+using testing::header;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(t_.engine); }
+
+  static aws::HttpRequest form(std::string body) {
+    aws::HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers = {{"Host", "127.0.0.1:4566"}, {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    r.body = std::move(body);
+    return r;
+  }
+  static aws::HttpRequest json_request(std::string target, std::string body) {
+    aws::HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers = {{"Host", "localhost:9999"}, {"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target}};
+    r.body = std::move(body);
+    return r;
+  }
+  aws::HttpRequest& sign(aws::HttpRequest& r, std::string_view service, std::string secret = "test",
+                         std::string key = "test") {
+    aws::sign(r, aws::Credentials{key, secret, ""}, "eu-west-1", service, t_.clock.now());
+    return r;
+  }
+  ApiResponse call(const aws::HttpRequest& r) {
+    testing::Reply reply;
+    handle(*t_.engine, r, options_, reply.respond());
+    return reply.get();
+  }
+  static std::string json_type(const ApiResponse& r) {
+    auto v = json::parse(r.body);
+    return std::string(v.at("__type").as_string());
+  }
+
+  testing::TestEngine t_;
+  RouterOptions options_;
+};
+
+TEST_F(RouterTest, HealthNeedsNoSignatureAndEveryAnswerCarriesIdAndDate) {
+  aws::HttpRequest r;
+  r.method = "GET";
+  r.target = "/_orderflow/health";
+  ApiResponse res = call(r);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"status":"ok"})");
+  EXPECT_TRUE(header(res, "x-amzn-RequestId"));
+  EXPECT_EQ(header(res, "Date"), aws::format_http_date(t_.clock.now()));
+}
+
+TEST_F(RouterTest, SignedQueryRequestReachesSqsWithQueueUrlsFromTheHostHeader) {
+  auto r = form("Action=CreateQueue&Version=2012-11-05&QueueName=routed");
+  ApiResponse res = call(sign(r, "sqs"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_TRUE(contains(res.body, "<QueueUrl>http://127.0.0.1:4566/000000000000/routed</QueueUrl>")) << res.body;
+  auto id = header(res, "x-amzn-RequestId");
+  ASSERT_TRUE(id);
+  EXPECT_TRUE(contains(res.body, "<RequestId>" + *id + "</RequestId>"));
+}
+
+TEST_F(RouterTest, SignedJsonRequestReachesSqs) {
+  auto r = json_request("AmazonSQS.CreateQueue", R"({"QueueName":"j"})");
+  ApiResponse res = call(sign(r, "sqs"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(res.body, R"({"QueueUrl":"http://localhost:9999/000000000000/j"})");
+}
+
+TEST_F(RouterTest, CredentialScopeSendsQueryRequestsToSns) {
+  auto r = form("Action=ListTopics&Version=2010-03-31");
+  ApiResponse res = call(sign(r, "sns"));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_TRUE(contains(res.body, "http://sns.amazonaws.com/doc/2010-03-31/")) << res.body;
+}
+
+TEST_F(RouterTest, QueryProtocolAuthFailures) {
+  auto unsigned_req = form("Action=ListQueues");
+  ApiResponse missing = call(unsigned_req);
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_TRUE(contains(missing.body, "<Code>MissingAuthenticationToken</Code>")) << missing.body;
+  EXPECT_TRUE(contains(missing.body, "xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\""));
+
+  auto wrong = form("Action=ListQueues");
+  ApiResponse bad = call(sign(wrong, "sqs", "not-the-secret"));
+  EXPECT_EQ(bad.status, 403);
+  EXPECT_TRUE(contains(bad.body, "<Code>SignatureDoesNotMatch</Code>"));
+
+  auto unknown = form("Action=ListQueues");
+  ApiResponse who = call(sign(unknown, "sqs", "x", "nobody"));
+  EXPECT_EQ(who.status, 403);
+  EXPECT_TRUE(contains(who.body, "<Code>InvalidClientTokenId</Code>"));
+
+  auto sns = form("Action=ListTopics");
+  ApiResponse sns_bad = call(sign(sns, "sns", "wrong"));
+  EXPECT_TRUE(contains(sns_bad.body, "xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"")) << sns_bad.body;
+
+  auto tampered = form("Action=ListQueues");
+  sign(tampered, "sqs");
+  tampered.body = "Action=ListQueues&QueueNamePrefix=x";
+  EXPECT_TRUE(contains(call(tampered).body, "<Code>SignatureDoesNotMatch</Code>"));
+
+  auto partial = form("Action=ListQueues");
+  partial.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request");
+  ApiResponse incomplete = call(partial);
+  EXPECT_EQ(incomplete.status, 400);
+  EXPECT_TRUE(contains(incomplete.body, "<Code>IncompleteSignature</Code>")) << incomplete.body;
+}
+
+TEST_F(RouterTest, StaleSignaturesAreRefusedAsExpired) {
+  auto r = form("Action=ListQueues");
+  sign(r, "sqs");
+  t_.clock.advance(std::chrono::minutes(16));
+  ApiResponse res = call(r);
+  EXPECT_EQ(res.status, 403);
+  EXPECT_TRUE(contains(res.body, "<Code>SignatureDoesNotMatch</Code><Message>Signature expired:")) << res.body;
+
+  auto d = json_request("DynamoDB_20120810.ListTables", "{}");
+  sign(d, "dynamodb");
+  t_.clock.advance(std::chrono::minutes(16));
+  ApiResponse ddb = call(d);
+  EXPECT_EQ(ddb.status, 400);
+  EXPECT_EQ(json_type(ddb), "com.amazon.coral.service#InvalidSignatureException");
+}
+
+TEST_F(RouterTest, SqsJsonAuthFailuresCarryTheQueryCode) {
+  auto r = json_request("AmazonSQS.ListQueues", "{}");
+  ApiResponse missing = call(r);
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_EQ(json_type(missing), "com.amazon.coral.service#MissingAuthenticationTokenException");
+  EXPECT_EQ(header(missing, "x-amzn-query-error"), "MissingAuthenticationToken;Sender");
+  auto u = json_request("AmazonSQS.ListQueues", "{}");
+  ApiResponse unknown = call(sign(u, "sqs", "x", "nobody"));
+  EXPECT_EQ(json_type(unknown), "com.amazon.coral.service#UnrecognizedClientException");
+  EXPECT_EQ(header(unknown, "x-amzn-query-error"), "InvalidClientTokenId;Sender");
+}
+
+TEST_F(RouterTest, DynamoDbAuthFailuresAreCoral400s) {
+  auto r = json_request("DynamoDB_20120810.ListTables", "{}");
+  ApiResponse missing = call(r);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(json_type(missing), "com.amazon.coral.service#MissingAuthenticationTokenException");
+  EXPECT_FALSE(header(missing, "x-amzn-query-error"));
+  auto u = json_request("DynamoDB_20120810.ListTables", "{}");
+  EXPECT_EQ(json_type(call(sign(u, "dynamodb", "x", "nobody"))), "com.amazon.coral.service#UnrecognizedClientException");
+  auto w = json_request("DynamoDB_20120810.ListTables", "{}");
+  EXPECT_EQ(json_type(call(sign(w, "dynamodb", "wrong"))), "com.amazon.coral.service#InvalidSignatureException");
+}
+
+TEST_F(RouterTest, ScopeMustNameTheTargetService) {
+  auto r = json_request("AmazonSQS.ListQueues", "{}");
+  ApiResponse res = call(sign(r, "dynamodb"));
+  EXPECT_EQ(res.status, 403);
+  EXPECT_EQ(header(res, "x-amzn-query-error"), "SignatureDoesNotMatch;Sender");
+}
+
+TEST_F(RouterTest, SignedDynamoDbRequestReachesTheAdapter) {
+  auto r = json_request("DynamoDB_20120810.ListTables", "{}");
+  ApiResponse res = call(sign(r, "dynamodb"));
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_TRUE(header(res, "x-amz-crc32"));
+}
+
+TEST_F(RouterTest, UnknownTargetsAndLogs) {
+  auto logs = json_request("Logs_20140328.DescribeLogGroups", "{}");
+  logs.set_header("Content-Type", "application/x-amz-json-1.1");
+  ApiResponse l = call(sign(logs, "logs"));
+  EXPECT_EQ(l.status, 400);
+  EXPECT_EQ(json_type(l), "com.amazon.coral.service#UnknownOperationException");
+  EXPECT_EQ(header(l, "Content-Type"), "application/x-amz-json-1.1");
+  auto other = json_request("Something_2020.Op", "{}");
+  EXPECT_EQ(json_type(call(sign(other, "something"))), "com.amazon.coral.service#UnknownOperationException");
+}
+
+TEST_F(RouterTest, MalformedFormBodiesAndMissingActions) {
+  auto bad = form("Action=ListQueues&QueueNamePrefix=%zz");
+  ApiResponse r = call(sign(bad, "sqs"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(contains(r.body, "<Code>MalformedQueryString</Code>")) << r.body;
+  auto none = form("Version=2012-11-05");
+  EXPECT_TRUE(contains(call(sign(none, "sqs")).body, "<Code>MissingAction</Code>"));
+}
+
+TEST_F(RouterTest, PresignedQueryStringRequestsAreAccepted) {
+  aws::HttpRequest r;
+  r.method = "GET";
+  r.target = "/?Action=ListQueues&Version=2012-11-05";
+  r.headers = {{"Host", "127.0.0.1:4566"}};
+  aws::presign(r, aws::Credentials{"test", "test", ""}, "us-east-1", "sqs", t_.clock.now(), std::chrono::seconds(60));
+  ApiResponse res = call(r);
+  EXPECT_EQ(res.status, 200) << res.body;
+  EXPECT_TRUE(contains(res.body, "<ListQueuesResponse"));
+}
+
+}  // namespace
+}  // namespace orderflow::server

@@ -1,0 +1,414 @@
+// The only translation unit of the server layer that includes Beast and Asio (compile time).
+#include "server/server.h"
+
+#include "common/util.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace orderflow::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+}  // namespace
+
+class Session;
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), ioc(std::max(1, options.io_threads)), acceptor(ioc), signals(ioc) {}
+
+  void accept();
+  void drain();
+  // The first SIGINT/SIGTERM drains; a second one while draining stops at once.
+  void wait_signal() {
+    signals.async_wait([this](error_code ec, int) {
+      if (ec) return;
+      bool again;
+      {
+        std::lock_guard g(mu);
+        again = draining;
+      }
+      if (again) return ioc.stop();
+      std::fprintf(stderr, "orderflow: draining (signal again to stop at once)\n");
+      drain();
+      wait_signal();
+    });
+  }
+  // Registers a live session; returns true when the server is already draining.
+  bool add(Session* s, std::weak_ptr<Session> w) {
+    std::lock_guard g(mu);
+    sessions.emplace(s, std::move(w));
+    return draining;
+  }
+  // Called when a session closes (and again when it is destroyed): idempotent.
+  void remove(Session* s) {
+    bool last;
+    {
+      std::lock_guard g(mu);
+      if (sessions.erase(s) == 0) return;
+      last = draining && sessions.empty();
+    }
+    if (last) finish_drain();
+  }
+  // Once drained, nothing but the signal wait keeps the io threads running: end it.
+  void finish_drain() {
+    asio::post(ioc, [this] {
+      error_code ignored;
+      signals.cancel(ignored);
+    });
+  }
+
+  ServerOptions options;
+  RequestHandler handler;
+  std::uint16_t port = 0;
+
+  // Declared before the io_context: sessions destroyed with its pending handlers unregister.
+  std::mutex mu;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+  bool draining = false;                                           // guarded by mu
+  bool started = false;                                            // guarded by mu
+  std::vector<std::thread> threads;                                // guarded by mu (join)
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor;   // used on the io threads only (and before start())
+  asio::signal_set signals;
+};
+
+// One connection. All members are used on the session's strand only.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server)
+      : socket_(std::move(socket)),
+        server_(server),
+        read_timer_(socket_.get_executor()),
+        write_timer_(socket_.get_executor()) {}
+
+  ~Session() { server_.remove(this); }
+
+  void start() {
+    bool draining = server_.add(this, weak_from_this());
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), draining] {
+      if (draining) return self->drain();
+      self->maybe_read();
+    });
+  }
+
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  // Stop reading new requests; close once what is in progress has been written.
+  void drain() {
+    draining_ = true;
+    if (queue_.empty() && !writing_) close();
+  }
+
+ private:
+  struct Slot {
+    std::optional<http::response<http::string_body>> response;
+    bool close = false;
+  };
+
+  // ---- reading ----
+  void maybe_read() {
+    if (reading_ || closing_ || draining_ || eof_ || queue_.size() >= server_.options.pipeline_limit) return;
+    reading_ = true;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    parser_->body_limit(server_.options.body_limit);
+    arm_read_timer(false);
+    http::async_read_header(socket_, buffer_, *parser_,
+                            [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  // Idle deadline while nothing is in progress (none while the client awaits answers);
+  // the body deadline once a header has arrived.
+  void arm_read_timer(bool body) {
+    if (!reading_) return read_timer_.cancel(), void();
+    if (!body && !queue_.empty()) {
+      read_timer_.expires_at(asio::steady_timer::time_point::max());
+      return;
+    }
+    read_timer_.expires_after(body ? server_.options.body_timeout : server_.options.idle_timeout);
+    read_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->read_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+    });
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return on_read_error(ec);
+    if (auto expect = parser_->get()[http::field::expect];
+        beast::iequals(expect, "100-continue") && !writing_ && queue_.empty()) {
+      error_code ignored;
+      asio::write(socket_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")), ignored);
+    }
+    if (parser_->is_done()) return on_request();
+    arm_read_timer(true);
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(error_code ec) {
+    if (ec) return on_read_error(ec);
+    on_request();
+  }
+
+  void on_read_error(error_code ec) {
+    reading_ = false;
+    read_timer_.cancel();
+    if (ec == http::error::body_limit) return reply_and_close(413, "Request body is larger than the limit.");
+    if (ec == http::error::header_limit) return reply_and_close(431, "Request header is larger than the limit.");
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::bad_descriptor || closing_) {
+      eof_ = true;  // write what is in progress, then close
+      if (queue_.empty() && !writing_) close();
+      return;
+    }
+    reply_and_close(400, "Malformed HTTP request: " + ec.message());
+  }
+
+  // A framing error: answer it after what is in progress, then close.
+  void reply_and_close(int status, std::string text) {
+    eof_ = true;
+    Slot slot;
+    slot.close = true;
+    auto& res = slot.response.emplace(static_cast<http::status>(status), 11);
+    res.set(http::field::content_type, "text/plain");
+    res.set(http::field::connection, "close");
+    res.set("x-amzn-RequestId", uuid4());
+    res.body() = std::move(text);
+    res.prepare_payload();
+    queue_.push_back(std::move(slot));
+    try_write();
+  }
+
+  void on_request() {
+    reading_ = false;
+    read_timer_.cancel();
+    http::request<http::string_body> req = parser_->release();
+    parser_.reset();
+
+    aws::HttpRequest in;
+    in.method = std::string(req.method_string());
+    in.target = std::string(req.target());
+    for (const auto& field : req) in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    in.body = std::move(req.body());
+
+    std::uint64_t seq = next_seq_++;
+    Slot slot;
+    slot.close = !req.keep_alive() || draining_;
+    queue_.push_back(std::move(slot));
+
+    // Keeps the io threads running until the answer has been handed back (drain waits for
+    // it). Released when the answer arrives, not when the last copy of `respond` goes away.
+    using Guard = asio::executor_work_guard<asio::io_context::executor_type>;
+    auto guard = std::make_shared<std::optional<Guard>>(server_.ioc.get_executor());
+    Respond respond = [self = shared_from_this(), seq, guard](ApiResponse r) mutable {
+      asio::post(self->socket_.get_executor(), [self, seq, guard, r = std::move(r)]() mutable {
+        self->on_response(seq, std::move(r));
+        guard->reset();
+      });
+    };
+    try {
+      server_.handler(std::move(in), respond);
+    } catch (const std::exception& e) {
+      // Last resort: a handler bug must not take the process down.
+      std::fprintf(stderr, "orderflow: request handler failed: %s\n", e.what());
+      ApiResponse r;
+      r.status = 500;
+      r.headers.emplace_back("Content-Type", "application/json");
+      r.body = R"({"__type":"InternalFailure","message":"internal error"})";
+      respond(std::move(r));
+    }
+    maybe_read();
+  }
+
+  // ---- writing ----
+  void on_response(std::uint64_t seq, ApiResponse r) {
+    if (closing_ || seq < first_seq_ || seq - first_seq_ >= queue_.size()) return;
+    Slot& slot = queue_[seq - first_seq_];
+    if (slot.response) return;  // answered twice: keep the first
+    bool close = slot.close || draining_;
+    slot.close = close;
+    auto& res = slot.response.emplace(static_cast<http::status>(r.status), 11);
+    for (auto& [name, value] : r.headers) res.insert(name, value);
+    res.set(http::field::server, "orderflow");
+    res.keep_alive(!close);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    try_write();
+  }
+
+  void try_write() {
+    if (writing_ || closing_ || queue_.empty() || !queue_.front().response) return;
+    writing_ = true;
+    write_timer_.expires_after(server_.options.write_timeout);
+    write_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+    });
+    http::async_write(socket_, *queue_.front().response,
+                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  void on_write(error_code ec) {
+    writing_ = false;
+    write_timer_.cancel();
+    if (ec) return close();
+    bool close_after = queue_.front().close;
+    queue_.pop_front();
+    ++first_seq_;
+    if (close_after) return close();
+    if (queue_.empty() && (eof_ || draining_)) return close();
+    try_write();
+    if (reading_) arm_read_timer(false);  // nothing in progress any more: the idle deadline runs
+    maybe_read();
+  }
+
+  void close() {
+    if (closing_) return;
+    closing_ = true;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    read_timer_.cancel();
+    write_timer_.cancel();
+    queue_.clear();
+    server_.remove(this);
+  }
+
+  tcp::socket socket_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
+  std::deque<Slot> queue_;       // requests in progress, in arrival order
+  std::uint64_t first_seq_ = 0;  // sequence number of queue_.front()
+  std::uint64_t next_seq_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool draining_ = false;
+  bool eof_ = false;  // no more requests will be read
+};
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      {
+        std::lock_guard g(mu);
+        if (draining) return;
+      }
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+void Server::Impl::drain() {
+  {
+    std::lock_guard g(mu);
+    if (draining) return;
+    draining = true;
+    if (!started) return;
+  }
+  asio::post(ioc, [this] {
+    error_code ignored;
+    acceptor.close(ignored);
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard g(mu);
+      for (auto& [p, w] : sessions)
+        if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    // Session::drain runs on the session's strand.
+    for (auto& s : live) asio::post(s->executor(), [s] { s->drain(); });
+    if (live.empty()) finish_drain();
+  });
+}
+
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  drain();
+  wait();
+}
+
+Result<std::unique_ptr<Server>> Server::bind(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  error_code ec;
+  std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return fail(ErrorCode::internal_error, "invalid listen address '" + options.host + "': " + ec.message());
+  tcp::endpoint endpoint(address, options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (ec)
+    return fail(ErrorCode::internal_error,
+                "cannot bind " + options.host + ":" + std::to_string(options.port) + ": " + ec.message());
+  impl->port = impl->acceptor.local_endpoint(ec).port();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+Status Server::start(RequestHandler handler) {
+  Impl& s = *impl_;
+  {
+    std::lock_guard g(s.mu);
+    if (s.started) return fail(ErrorCode::internal_error, "server already started");
+    s.started = true;
+  }
+  s.handler = std::move(handler);
+  error_code ec;
+  s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ErrorCode::internal_error, "cannot listen: " + ec.message());
+  s.accept();
+  if (s.options.handle_signals) {
+    s.signals.add(SIGINT, ec);
+    s.signals.add(SIGTERM, ec);
+    s.wait_signal();
+  }
+  std::lock_guard g(s.mu);
+  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  return {};
+}
+
+void Server::drain() { impl_->drain(); }
+
+void Server::wait() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard g(impl_->mu);
+    threads.swap(impl_->threads);
+  }
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace orderflow::server

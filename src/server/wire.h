@@ -1,0 +1,38 @@
+// Wire shapes shared by the protocol adapters: the query protocol's
+// <ErrorResponse>, and AWS JSON error bodies. Every error is a catalogue entry (errors.def):
+// status, code and __type come from there, never from the caller.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "server/api.h"
+
+namespace orderflow::server {
+
+inline constexpr std::string_view kSqsXmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+inline constexpr std::string_view kSnsXmlns = "http://sns.amazonaws.com/doc/2010-03-31/";
+inline constexpr std::string_view kJson10 = "application/x-amz-json-1.0";
+inline constexpr std::string_view kJson11 = "application/x-amz-json-1.1";
+
+// The query protocol's error document, with the entry's HTTP status:
+//   <ErrorResponse xmlns="..."><Error><Type>Sender|Receiver</Type><Code>..</Code>
+//   <Message>..</Message><Detail/></Error><RequestId>..</RequestId></ErrorResponse>
+ApiResponse query_error(std::string_view xmlns, const Error& error, const RequestContext& ctx);
+
+struct JsonErrorStyle {
+  std::string_view content_type = kJson10;
+  // awsQueryCompatible services (SQS) add `x-amzn-query-error: <query code>;Sender|Receiver`.
+  bool query_compatible = false;
+};
+
+// {"__type": "<json_type>", "message": "..."} with the entry's HTTP status.
+ApiResponse json_error(const Error& error, const RequestContext& ctx, JsonErrorStyle style);
+
+// A 200 response with `body` and Content-Type `content_type`.
+ApiResponse ok_response(std::string body, std::string_view content_type);
+
+}  // namespace orderflow::server
