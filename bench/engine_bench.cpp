@@ -3,6 +3,7 @@
 //   orderflow_engine_bench [--messages N] [--backlog N] [--items N] [--threads N] [--dir DIR]
 //
 // All figures are with fsync on (synchronous=FULL), on the real Store in a temp directory.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -32,6 +33,7 @@ struct Args {
   long backlog = 1'000'000;
   long items = 200'000;
   int threads = 4;
+  bool sync = true;
   std::string dir;
 };
 
@@ -103,8 +105,14 @@ void drain(Queues& q, const std::string& queue, long n, int threads) {
 
 int main(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--no-sync") {  // for finding the CPU ceiling only: nothing is durable
+      a.sync = false;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) die("missing value for " + k);
     if (k == "--messages") a.messages = std::atol(argv[i + 1]);
     else if (k == "--backlog") a.backlog = std::atol(argv[i + 1]);
     else if (k == "--items") a.items = std::atol(argv[i + 1]);
@@ -117,7 +125,7 @@ int main(int argc, char** argv) {
                                             : std::filesystem::path(a.dir);
   std::filesystem::remove_all(dir);
   RealClock clock;
-  auto store = Store::open(dir);
+  auto store = Store::open(dir, StoreOptions{.sync = a.sync});
   if (!store) die(store.error().message);
   auto queues = Queues::open(**store, clock);
   if (!queues) die(queues.error().message);
@@ -149,6 +157,7 @@ int main(int argc, char** argv) {
   fill(q, "backlog", a.backlog, a.threads, 250);
   std::printf("send_batch10_fill,%.0f,messages/s\n", a.backlog / seconds_since(tf));
   std::printf("rss_with_backlog,%ld,KiB,%ld messages of 250 bytes\n", rss_kb(), a.backlog);
+  std::printf("heap_in_use_with_backlog,%zu,KiB\n", mallinfo2().uordblks / 1024);
   auto t2 = Clock_::now();
   drain(q, "backlog", probe, a.threads);
   double big_rate = probe / seconds_since(t2);

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -578,6 +579,14 @@ struct Queues::Impl {
     });
   }
 
+  // submit(), and a future that holds the outcome once `b` is durable.
+  std::future<Status> submit_and_get(WriteBatch b) {
+    auto p = std::make_shared<std::promise<Status>>();
+    auto f = p->get_future();
+    submit(std::move(b), [p](const Status& st) { p->set_value(st); });
+    return f;
+  }
+
   // The body of `m`, from memory or from its durable record.
   Result<std::string> body_of(const Queue& q, const Msg& m) const {
     if (!m.body.empty()) return m.body;
@@ -617,7 +626,9 @@ struct Queues::Impl {
     b.put(Space::message, key, encode_message(m, m.body, senders[m.sender]));
     if (m.receive_count > 0 || m.visible_ms != m.initial_visible_ms)
       b.put(Space::message_state, key, encode_state(m));
-    auto [it, _] = q.msgs.emplace(m.seq, std::move(m));
+    std::uint64_t seq = m.seq;
+    evict_bodies();  // older durable bodies make room for this one
+    auto [it, _] = q.msgs.emplace(seq, std::move(m));
     cache_body(it->second, q.id);
     index_insert(q, it->second, now);
     if (it->second.visible_ms <= now) notify_available(q);
@@ -1329,11 +1340,10 @@ Result<SendResult> Queues::send(std::string_view queue, SendRequest request) {
   if (!m) return std::unexpected(m.error());
   SendResult r = Impl::send_result(*m);
   impl_->enqueue(*q, std::move(*m), now, b);
-  impl_->submit(std::move(b));
+  auto durable = impl_->submit_and_get(std::move(b));
   impl_->serve_waiters(*q, now);
   lk.unlock();
-  // Waiting on an empty batch waits for everything submitted before it, ours included.
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return r;
 }
 
@@ -1362,10 +1372,10 @@ Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
     out.successful.emplace_back(id, Impl::send_result(*m));
     impl_->enqueue(*q, std::move(*m), now, b);
   }
-  impl_->submit(std::move(b));
+  auto durable = impl_->submit_and_get(std::move(b));
   impl_->serve_waiters(*q, now);
   lk.unlock();
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return out;
 }
 
@@ -1385,10 +1395,10 @@ Result<std::size_t> Queues::deliver_all(std::vector<Delivery> deliveries) {
     touched.push_back(q);
     ++delivered;
   }
-  impl_->submit(std::move(b));
+  auto durable = impl_->submit_and_get(std::move(b));
   for (Queue* q : touched) impl_->serve_waiters(*q, now);
   lk.unlock();
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return delivered;
 }
 
@@ -1477,6 +1487,7 @@ Result<BatchOutcome<bool>> Queues::delete_message_batch(
     std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries) {
   if (auto s = validate_batch(entries, "DeleteMessageBatchRequestEntry"); !s) return std::unexpected(s.error());
   BatchOutcome<bool> out;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     Queue* q = impl_->find(queue);
@@ -1492,9 +1503,9 @@ Result<BatchOutcome<bool>> Queues::delete_message_batch(
       if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
       out.successful.emplace_back(id, true);
     }
-    impl_->submit(std::move(b));
+    durable = impl_->submit_and_get(std::move(b));
   }
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return out;
 }
 
@@ -1511,6 +1522,7 @@ Result<BatchOutcome<bool>> Queues::change_visibility_batch(
     return std::unexpected(s.error());
   OF_NOTIFY_ON_EXIT;
   BatchOutcome<bool> out;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     Queue* q = impl_->find(queue);
@@ -1560,11 +1572,11 @@ Result<BatchOutcome<bool>> Queues::change_visibility_batch(
       b.put(Space::message_state, message_key(q->id, m.seq), encode_state(m));
       out.successful.emplace_back(id, true);
     }
-    impl_->submit(std::move(b));
+    durable = impl_->submit_and_get(std::move(b));
     impl_->serve_waiters(*q, now);
     impl_->timer_cv.notify_all();
   }
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return out;
 }
 
