@@ -4,8 +4,11 @@
 //
 // All figures are with fsync on (synchronous=FULL), on the real Store in a temp directory.
 #include <malloc.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -101,6 +104,27 @@ void drain(Queues& q, const std::string& queue, long n, int threads) {
   for (auto& t : ts) t.join();
 }
 
+// Median and 99th percentile latency of a 4 KiB write + fdatasync in `dir`: the floor under
+// every durable acknowledgement on this machine.
+std::pair<double, double> fsync_latency_us(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "fsync-probe").string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) die("cannot open " + path);
+  std::string block(4096, 'x');
+  std::vector<double> lat;
+  for (int i = 0; i < 200; ++i) {
+    auto t = Clock_::now();
+    if (::pwrite(fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()) || ::fdatasync(fd) != 0)
+      die("fsync probe failed");
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock_::now() - t).count());
+  }
+  ::close(fd);
+  std::filesystem::remove(path);
+  std::sort(lat.begin(), lat.end());
+  return {lat[lat.size() / 2], lat[lat.size() * 99 / 100]};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -124,6 +148,7 @@ int main(int argc, char** argv) {
                                                   ("orderflow-bench-" + std::to_string(::getpid()))
                                             : std::filesystem::path(a.dir);
   std::filesystem::remove_all(dir);
+  auto [fsync_p50, fsync_p99] = fsync_latency_us(dir);
   RealClock clock;
   auto store = Store::open(dir, StoreOptions{.sync = a.sync});
   if (!store) die(store.error().message);
@@ -131,6 +156,7 @@ int main(int argc, char** argv) {
   if (!queues) die(queues.error().message);
   Queues& q = **queues;
   std::printf("figure,value,unit\n");
+  std::printf("fsync_4k_p50,%.0f,us\nfsync_4k_p99,%.0f,us\n", fsync_p50, fsync_p99);
   std::printf("rss_idle,%ld,KiB\n", rss_kb());
 
   // 1. send + receive + delete, batches of 10, `threads` threads doing both sides.
