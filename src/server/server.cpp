@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -97,6 +98,10 @@ struct Server::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor;   // used on the io threads only (and before start())
   asio::signal_set signals;
+  // Runs the handler (which may block on the engine). Created by start(); stopped and joined
+  // by wait() once the io threads have ended. Declared after the io_context so that handlers
+  // it never ran (a forced stop) are destroyed while the io_context they refer to exists.
+  std::unique_ptr<asio::thread_pool> pool;  // guarded by mu (reset)
 };
 
 // One connection. All members are used on the session's strand only.
@@ -232,17 +237,20 @@ class Session : public std::enable_shared_from_this<Session> {
         guard->reset();
       });
     };
-    try {
-      server_.handler(std::move(in), respond);
-    } catch (const std::exception& e) {
-      // Last resort: a handler bug must not take the process down.
-      std::fprintf(stderr, "orderflow: request handler failed: %s\n", e.what());
-      ApiResponse r;
-      r.status = 500;
-      r.headers.emplace_back("Content-Type", "application/json");
-      r.body = R"({"__type":"InternalFailure","message":"internal error"})";
-      respond(std::move(r));
-    }
+    // The handler may block until the engine has made a write durable: never on an io thread.
+    asio::post(*server_.pool, [&server = server_, in = std::move(in), respond = std::move(respond)]() mutable {
+      try {
+        server.handler(std::move(in), respond);
+      } catch (const std::exception& e) {
+        // Last resort: a handler bug must not take the process down.
+        std::fprintf(stderr, "orderflow: request handler failed: %s\n", e.what());
+        ApiResponse r;
+        r.status = 500;
+        r.headers.emplace_back("Content-Type", "application/json");
+        r.body = R"({"__type":"InternalFailure","message":"internal error"})";
+        respond(std::move(r));
+      }
+    });
     maybe_read();
   }
 
@@ -386,6 +394,10 @@ Status Server::start(RequestHandler handler) {
     s.started = true;
   }
   s.handler = std::move(handler);
+  {
+    std::lock_guard g(s.mu);
+    s.pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, s.options.handler_threads)));
+  }
   error_code ec;
   s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail(ErrorCode::internal_error, "cannot listen: " + ec.message());
@@ -409,6 +421,18 @@ void Server::wait() {
     threads.swap(impl_->threads);
   }
   for (auto& t : threads) t.join();
+  // The io threads end only once every request has been answered (or at a forced stop), so
+  // every handler has started by now: stop() drops none that a drain waits for, and join()
+  // waits for those still running (a forced stop) before anyone destroys the engine.
+  std::unique_ptr<asio::thread_pool> pool;
+  {
+    std::lock_guard g(impl_->mu);
+    pool.swap(impl_->pool);
+  }
+  if (pool) {
+    pool->stop();
+    pool->join();
+  }
 }
 
 }  // namespace orderflow::server

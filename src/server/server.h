@@ -10,14 +10,19 @@
 //    for its body; a connection that misses one is closed. Writes have `write_timeout`;
 //  - bodies over `body_limit` get 413, headers over `header_limit` get 431, malformed HTTP
 //    gets 400; each of these closes the connection after the answer;
-//  - the handler's answer may come later from any thread (long-polling ReceiveMessage): it is
-//    posted back to the session's strand, so no io thread ever waits for a message.
+//  - the handler runs on a separate pool of `handler_threads` threads, never on an io thread:
+//    it may block (the engine acknowledges a write only once it is durable), and many requests
+//    blocked at once let the engine's group commit make one fsync serve them all. Its answer
+//    may come later from any thread (long-polling ReceiveMessage answers from the engine, so a
+//    long poll holds no pool thread while it waits): it is posted back to the session's strand.
 //
 // Lifecycle: bind() reserves the port (nothing listens yet: connections are refused), start()
-// listens and runs `io_threads` threads, drain() (or SIGINT/SIGTERM when `handle_signals`)
-// stops accepting, lets every request in progress finish and be written, closes idle
-// connections, and then the threads end; wait() blocks until they have. A second signal while
-// draining stops at once (requests still in progress are dropped unanswered).
+// listens and runs `io_threads` io threads and the handler pool, drain() (or SIGINT/SIGTERM
+// when `handle_signals`) stops accepting, lets every request in progress finish and be
+// written, closes idle connections, and then the threads end; wait() blocks until they have
+// (the handler pool included: after wait() no handler runs). A second signal while draining
+// stops at once (requests still in progress are dropped unanswered; handlers already running
+// finish).
 //
 // Thread-safety: port(), drain() and wait() may be called from any thread; start() once.
 // The destructor drains and waits.
@@ -40,6 +45,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4566;  // 0: an ephemeral port (see Server::port())
   int io_threads = 2;
+  int handler_threads = 32;  // the pool that runs the RequestHandler (at least 1)
   std::size_t body_limit = 16 * 1024 * 1024;
   std::size_t header_limit = 64 * 1024;
   std::size_t pipeline_limit = 16;
@@ -67,7 +73,7 @@ class Server {
   Status start(RequestHandler handler);
   // Stops accepting and lets requests in progress finish. Idempotent.
   void drain();
-  // Blocks until drained and every io thread has ended.
+  // Blocks until drained and every io thread and handler thread has ended.
   void wait();
 
  private:
