@@ -1456,6 +1456,8 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     lk.unlock();
     return done(std::vector<ReceivedMessage>{});  // nothing changed, nothing to make durable
   }
+  // New visibility deadlines: the timer must wake listeners when they pass.
+  if (!got.empty() && !q->listeners.empty()) impl_->timer_cv.notify_all();
   impl_->submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
     if (st) done(std::move(got));
     else done(std::unexpected(st.error()));
