@@ -25,6 +25,7 @@ struct UpOptions {
   std::string access_key = "test";
   std::string secret_key = "test";
   int io_threads = 2;
+  int handler_threads = 32;
 };
 
 int run_up(const UpOptions& o) {
@@ -32,6 +33,7 @@ int run_up(const UpOptions& o) {
   so.host = o.host;
   so.port = o.port;
   so.io_threads = o.io_threads;
+  so.handler_threads = o.handler_threads;
   so.handle_signals = true;
   auto bound = server::Server::bind(so);
   if (!bound) {
@@ -101,6 +103,11 @@ void register_up(CLI::App& app, int& exit_code) {
   up->add_option("--io-threads", options->io_threads, "HTTP io threads")
       ->envname("ORDERFLOW_IO_THREADS")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  up->add_option("--handler-threads", options->handler_threads,
+                 "Threads running requests (they wait for fsync; many let one fsync serve many)")
+      ->envname("ORDERFLOW_HANDLER_THREADS")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   up->callback([options, &exit_code] { exit_code = run_up(*options); });
 }

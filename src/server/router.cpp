@@ -23,7 +23,12 @@ bool is_json_only(Family f) { return f == Family::dynamodb || f == Family::logs 
 ApiResponse error_response(Family f, const Error& e, const RequestContext& ctx) {
   switch (f) {
     case Family::sqs_json: return json_error(e, ctx, JsonErrorStyle{kJson10, true});
-    case Family::dynamodb:
+    case Family::dynamodb: {
+      // The SDKs check x-amz-crc32 on every DynamoDB answer, errors included.
+      ApiResponse r = json_error(e, ctx, JsonErrorStyle{kJson10, false});
+      r.headers.emplace_back("x-amz-crc32", std::to_string(crc32(r.body)));
+      return r;
+    }
     case Family::other_json: return json_error(e, ctx, JsonErrorStyle{kJson10, false});
     case Family::logs: return json_error(e, ctx, JsonErrorStyle{kJson11, false});
     case Family::sqs_query: return query_error(kSqsXmlns, e, ctx);

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "aws/sigv4.h"
+#include "server/dynamodb_api.h"
 #include "server/router.h"
 #include "server/testing/test_support.h"
 
@@ -160,6 +161,28 @@ TEST_F(RouterTest, DynamoDbAuthFailuresAreCoral400s) {
   EXPECT_EQ(json_type(call(sign(u, "dynamodb", "x", "nobody"))), "com.amazon.coral.service#UnrecognizedClientException");
   auto w = json_request("DynamoDB_20120810.ListTables", "{}");
   EXPECT_EQ(json_type(call(sign(w, "dynamodb", "wrong"))), "com.amazon.coral.service#InvalidSignatureException");
+}
+
+TEST_F(RouterTest, DynamoDbErrorsFromTheRouterCarryTheBodysCrc32) {
+  auto check = [](const ApiResponse& res) {
+    auto crc = header(res, "x-amz-crc32");
+    ASSERT_TRUE(crc) << res.body;
+    EXPECT_EQ(*crc, std::to_string(crc32(res.body)));
+  };
+  auto missing = json_request("DynamoDB_20120810.ListTables", "{}");
+  check(call(missing));
+  auto unknown_key = json_request("DynamoDB_20120810.ListTables", "{}");
+  check(call(sign(unknown_key, "dynamodb", "x", "nobody")));
+  auto bad_signature = json_request("DynamoDB_20120810.ListTables", "{}");
+  check(call(sign(bad_signature, "dynamodb", "wrong")));
+  auto wrong_scope = json_request("DynamoDB_20120810.ListTables", "{}");
+  ApiResponse scoped = call(sign(wrong_scope, "sqs"));
+  EXPECT_EQ(json_type(scoped), "com.amazon.coral.service#InvalidSignatureException");
+  check(scoped);
+  auto bad_target = json_request("DynamoDB_20120810.NoSuchOperation", "{}");
+  ApiResponse unknown = call(sign(bad_target, "dynamodb"));
+  EXPECT_EQ(unknown.status, 400);
+  check(unknown);
 }
 
 TEST_F(RouterTest, ScopeMustNameTheTargetService) {

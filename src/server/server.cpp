@@ -238,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
       });
     };
     // The handler may block until the engine has made a write durable: never on an io thread.
-    asio::post(*server_.pool, [&server = server_, in = std::move(in), respond = std::move(respond)]() mutable {
+    auto run = [&server = server_, in = std::move(in), respond = std::move(respond)]() mutable {
       try {
         server.handler(std::move(in), respond);
       } catch (const std::exception& e) {
@@ -250,7 +250,8 @@ class Session : public std::enable_shared_from_this<Session> {
         r.body = R"({"__type":"InternalFailure","message":"internal error"})";
         respond(std::move(r));
       }
-    });
+    };
+    asio::post(*server_.pool, std::move(run));
     maybe_read();
   }
 
@@ -396,7 +397,8 @@ Status Server::start(RequestHandler handler) {
   s.handler = std::move(handler);
   {
     std::lock_guard g(s.mu);
-    s.pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, s.options.handler_threads)));
+    auto size = static_cast<std::size_t>(std::max(1, s.options.handler_threads));
+    s.pool = std::make_unique<asio::thread_pool>(size);
   }
   error_code ec;
   s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -420,6 +422,7 @@ void Server::wait() {
     std::lock_guard g(impl_->mu);
     threads.swap(impl_->threads);
   }
+  if (threads.empty()) return;  // not started, or another caller is waiting
   for (auto& t : threads) t.join();
   // The io threads end only once every request has been answered (or at a forced stop), so
   // every handler has started by now: stop() drops none that a drain waits for, and join()
