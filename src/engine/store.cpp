@@ -245,21 +245,14 @@ void Store::submit(WriteBatch batch, Done done) {
   impl_->work_cv.notify_one();
 }
 
-Status Store::commit(WriteBatch batch) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool finished = false;
-  Status result;
-  submit(std::move(batch), [&](const Status& st) {
-    std::lock_guard g(m);
-    result = st;
-    finished = true;
-    cv.notify_one();
-  });
-  std::unique_lock lk(m);
-  cv.wait(lk, [&] { return finished; });
-  return result;
+std::future<Status> Store::submit(WriteBatch batch) {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  submit(std::move(batch), [p](const Status& st) { p->set_value(st); });
+  return f;
 }
+
+Status Store::commit(WriteBatch batch) { return submit(std::move(batch)).get(); }
 
 Status Store::scan(Space space,
                    const std::function<void(std::string_view, std::string_view)>& fn) {

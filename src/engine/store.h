@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,10 @@ class Store {
   // is durable (or failed); it must be quick and must not call back into submit()/commit()
   // synchronously. Thread-safe. An empty batch still waits for every earlier batch.
   void submit(WriteBatch batch, Done done);
+
+  // submit(), returning a future that holds the outcome once the batch is durable: for callers
+  // that submit under their own lock and wait after releasing it.
+  std::future<Status> submit(WriteBatch batch);
 
   // submit() and wait for the outcome.
   Status commit(WriteBatch batch);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <set>
 
@@ -330,6 +331,7 @@ Result<std::string> Topics::create_topic(std::string_view name, const AttributeM
   }
   WriteBatch b;
   std::string arn = impl_->arn_for(name);
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     if (auto it = impl_->topics.find(arn); it != impl_->topics.end()) {
@@ -349,14 +351,15 @@ Result<std::string> Topics::create_topic(std::string_view name, const AttributeM
     t.tags = tags;
     b.put(Space::topic, t.name, impl_->encode_topic(t));
     impl_->topics.emplace(arn, std::move(t));
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  if (auto s = impl_->store.commit({}); !s) return std::unexpected(s.error());
+  if (auto s = durable.get(); !s) return std::unexpected(s.error());
   return arn;
 }
 
 Status Topics::delete_topic(std::string_view topic_arn) {
   if (auto s = Impl::check_arn(topic_arn, "TopicArn"); !s) return s;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     auto it = impl_->topics.find(topic_arn);
@@ -372,9 +375,9 @@ Status Topics::delete_topic(std::string_view topic_arn) {
     }
     b.erase(Space::topic, it->second.name);
     impl_->topics.erase(it);
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  return impl_->store.commit({});
+  return durable.get();
 }
 
 Result<Page> Topics::list_topics(std::string_view next_token) const {
@@ -437,6 +440,7 @@ Status Topics::set_topic_attribute(std::string_view topic_arn, std::string_view 
     json::value v = json::parse(value, ec);
     if (ec || !v.is_object()) return std::unexpected(invalid(std::string(name) + ": failed to parse JSON"));
   }
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     auto t = impl_->topic(topic_arn);
@@ -445,9 +449,9 @@ Status Topics::set_topic_attribute(std::string_view topic_arn, std::string_view 
     topic.attributes[std::string(name)] = std::string(value);
     WriteBatch b;
     b.put(Space::topic, topic.name, impl_->encode_topic(topic));
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  return impl_->store.commit({});
+  return durable.get();
 }
 
 Result<std::string> Topics::subscribe(std::string_view topic_arn, std::string_view protocol, std::string_view endpoint,
@@ -469,6 +473,7 @@ Result<std::string> Topics::subscribe(std::string_view topic_arn, std::string_vi
     if (auto st = Impl::apply_subscription_attribute(s, k, v, sns::FilterPolicySource::subscribe); !st)
       return std::unexpected(st.error());
   std::string arn;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     auto t = impl_->topic(topic_arn);
@@ -488,14 +493,15 @@ Result<std::string> Topics::subscribe(std::string_view topic_arn, std::string_vi
     WriteBatch b;
     b.put(Space::subscription, s.arn, impl_->encode_subscription(s));
     impl_->subscriptions.emplace(s.arn, std::move(s));
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  if (auto st = impl_->store.commit({}); !st) return std::unexpected(st.error());
+  if (auto st = durable.get(); !st) return std::unexpected(st.error());
   return arn;
 }
 
 Status Topics::unsubscribe(std::string_view subscription_arn) {
   if (auto s = Impl::check_arn(subscription_arn, "SubscriptionArn"); !s) return s;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     auto it = impl_->subscriptions.find(subscription_arn);
@@ -503,9 +509,9 @@ Status Topics::unsubscribe(std::string_view subscription_arn) {
     WriteBatch b;
     b.erase(Space::subscription, it->first);
     impl_->subscriptions.erase(it);
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  return impl_->store.commit({});
+  return durable.get();
 }
 
 Result<std::vector<SubscriptionInfo>> Topics::list_subscriptions(std::string_view topic_arn, std::string_view next_token,
@@ -559,6 +565,7 @@ Result<AttributeMap> Topics::get_subscription_attributes(std::string_view subscr
 Status Topics::set_subscription_attribute(std::string_view subscription_arn, std::string_view name,
                                           std::string_view value) {
   if (auto s = Impl::check_arn(subscription_arn, "SubscriptionArn"); !s) return s;
+  std::future<Status> durable;
   {
     std::lock_guard g(impl_->mu);
     auto it = impl_->subscriptions.find(subscription_arn);
@@ -571,9 +578,9 @@ Status Topics::set_subscription_attribute(std::string_view subscription_arn, std
     it->second = std::move(copy);
     WriteBatch b;
     b.put(Space::subscription, it->first, impl_->encode_subscription(it->second));
-    impl_->store.submit(std::move(b), nullptr);
+    durable = impl_->store.submit(std::move(b));
   }
-  return impl_->store.commit({});
+  return durable.get();
 }
 
 Result<std::string> Topics::publish(std::string_view topic_arn, PublishRequest request) {
