@@ -9,7 +9,8 @@ packages=(
   libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
   libabsl-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy ccache
+  libzip-dev zip unzip
   awscli
 )
 # The black-box tests run node; install Debian's only when the machine has none (a newer
