@@ -12,4 +12,17 @@ namespace orderflow::cli {
 // `orderflow up`: opens the data directory and serves the AWS APIs until SIGINT/SIGTERM.
 void register_up(CLI::App& app, int& exit_code);
 
+// The client subcommands: they reach a running stack only over its AWS APIs
+// (cli/stack_client.h), locally or on AWS. Errors are one line on stderr and exit code 1.
+// `orderflow publish`: orders to the topic (cli/publish.h).
+void register_publish(CLI::App& app, int& exit_code);
+// `orderflow orders get|list`: orders in the table (cli/orders.h).
+void register_orders(CLI::App& app, int& exit_code);
+// `orderflow dlq list|redrive`: the dead-letter queue (cli/dlq.h).
+void register_dlq(CLI::App& app, int& exit_code);
+// `orderflow logs`: the function's log group (cli/logs.h).
+void register_logs(CLI::App& app, int& exit_code);
+// `orderflow status`: resources, depths, function workers.
+void register_status(CLI::App& app, int& exit_code);
+
 }  // namespace orderflow::cli

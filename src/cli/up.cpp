@@ -1,83 +1,86 @@
-// `orderflow up`: the whole local cloud in one process. Opens the engine on the data
-// directory, then listens (nothing listens before the engine is open), prints where, and
-// drains on SIGINT/SIGTERM: stops accepting, finishes requests in progress, closes the store.
+// `orderflow up`: the whole local cloud in one process (cli/local_cloud.h): the stack from
+// deploy/template.yaml provisioned into the engine on the data directory, the AWS APIs and
+// the functions' Runtime API on one port. Prints a banner when ready; drains on SIGINT/SIGTERM
+// (a second signal stops at once). A second `up` on the same data directory resumes.
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
-#include "common/clock.h"
-#include "engine/engine.h"
-#include "server/router.h"
-#include "server/server.h"
+#include "cli/local_cloud.h"
 
 namespace orderflow::cli {
 namespace {
 
 struct UpOptions {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 4566;
-  std::string data_dir = ".orderflow";
-  std::string region = "us-east-1";
-  std::string access_key = "test";
-  std::string secret_key = "test";
-  int io_threads = 2;
-  int handler_threads = 32;
+  LocalCloudOptions cloud;
+  std::string template_path;
+  bool no_template = false;
+  std::vector<std::string> params;
 };
 
-int run_up(const UpOptions& o) {
-  server::ServerOptions so;
-  so.host = o.host;
-  so.port = o.port;
-  so.io_threads = o.io_threads;
-  so.handler_threads = o.handler_threads;
-  so.handle_signals = true;
-  auto bound = server::Server::bind(so);
-  if (!bound) {
-    std::fprintf(stderr, "orderflow up: %s\n", bound.error().message.c_str());
-    return 1;
+Result<stack::ParameterOverrides> parse_params(const std::vector<std::string>& params) {
+  stack::ParameterOverrides out;
+  for (const auto& p : params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail(ErrorCode::validation_error, "--param wants Key=Value, got '" + p + "'");
+    out[p.substr(0, eq)] = p.substr(eq + 1);
   }
-  std::unique_ptr<server::Server> srv = std::move(*bound);
-  std::string url_host = (o.host == "0.0.0.0" || o.host == "::") ? "127.0.0.1" : o.host;
-  std::string base_url = "http://" + url_host + ":" + std::to_string(srv->port());
+  return out;
+}
 
-  RealClock clock;
-  engine::EngineOptions eo;
-  eo.data_dir = o.data_dir;
-  eo.region = o.region;
-  eo.base_url = base_url;
-  auto opened = engine::Engine::open(eo, clock);
-  if (!opened) {
-    std::fprintf(stderr, "orderflow up: cannot open data directory %s: %s\n", o.data_dir.c_str(),
-                 opened.error().message.c_str());
-    return 1;
+void print_banner(LocalCloud& cloud, const LocalCloudOptions& o) {
+  const std::string& url = cloud.base_url();
+  std::printf("orderflow: listening on %s (data dir %s, region %s, access key %s)\n", url.c_str(), o.data_dir.c_str(),
+              o.region.c_str(), o.access_key.c_str());
+  if (const auto& d = cloud.deployment()) {
+    std::printf("orderflow: stack %s %s from %s\n", d->state.stack_name.c_str(), d->state.status.c_str(),
+                o.template_path.string().c_str());
+    for (const auto& [id, r] : d->state.resources)
+      std::printf("  %-28s %-32s %s\n", id.c_str(), r.type.c_str(), r.physical_id.c_str());
+    if (!d->state.outputs.empty()) std::printf("outputs:\n");
+    for (const auto& out : d->state.outputs) std::printf("  %-28s %s\n", out.key.c_str(), out.value.c_str());
+  } else {
+    std::printf("orderflow: no template: serving the AWS APIs without a stack\n");
   }
-  std::unique_ptr<engine::Engine> eng = std::move(*opened);
-
-  server::RouterOptions ro;
-  ro.credentials = {{o.access_key, o.secret_key}};
-  ro.default_base_url = base_url;
-  engine::Engine& engine_ref = *eng;
-  auto started = srv->start([&engine_ref, ro](aws::HttpRequest req, server::Respond respond) {
-    server::handle(engine_ref, req, ro, std::move(respond));
-  });
-  if (!started) {
-    std::fprintf(stderr, "orderflow up: %s\n", started.error().message.c_str());
-    return 1;
-  }
-  std::printf("orderflow: listening on %s (data dir %s, region %s, access key %s)\n", base_url.c_str(),
-              o.data_dir.c_str(), o.region.c_str(), o.access_key.c_str());
-  std::printf("orderflow: try  aws --endpoint-url %s sqs list-queues\n", base_url.c_str());
+  std::printf("dashboard: %s/\n", url.c_str());
+  std::printf("metrics:   %s/metrics\n", url.c_str());
+  std::printf("use it:    export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> "
+              "AWS_REGION=%s\n",
+              url.c_str(), o.access_key.c_str(), o.region.c_str());
+  std::printf("orderflow: ready (Ctrl-C drains and stops)\n");
   std::fflush(stdout);
+}
 
-  srv->wait();
-  // The engine goes first: a forced stop may leave long polls whose completions post to the
-  // server's io_context, which must still exist then.
-  eng.reset();
-  srv.reset();
+int run_up(UpOptions& o) {
+  auto params = parse_params(o.params);
+  if (!params) {
+    std::fprintf(stderr, "orderflow up: %s\n", params.error().message.c_str());
+    return 2;
+  }
+  o.cloud.parameters = *params;
+  if (!o.no_template) {
+    o.cloud.template_path = o.template_path.empty() ? default_template_path() : std::filesystem::path(o.template_path);
+    if (o.cloud.template_path.empty()) {
+      std::fprintf(stderr,
+                   "orderflow up: no deploy/template.yaml here or beside the binary; name one with --template FILE "
+                   "or run without a stack with --no-template\n");
+      return 1;
+    }
+  }
+  o.cloud.handle_signals = true;
+  auto cloud = LocalCloud::start(o.cloud);
+  if (!cloud) {
+    std::fprintf(stderr, "orderflow up: %s\n", cloud.error().message.c_str());
+    return 1;
+  }
+  print_banner(**cloud, o.cloud);
+  (*cloud)->wait();
   std::printf("orderflow: stopped\n");
   return 0;
 }
@@ -86,25 +89,42 @@ int run_up(const UpOptions& o) {
 
 void register_up(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<UpOptions>();
-  CLI::App* up = app.add_subcommand("up", "Serve SQS, SNS and DynamoDB on one local port");
-  up->add_option("--host", options->host, "Address to listen on")->envname("ORDERFLOW_HOST")->capture_default_str();
-  up->add_option("--port", options->port, "Port to listen on (0: any free port)")
+  LocalCloudOptions& c = options->cloud;
+  CLI::App* up = app.add_subcommand("up", "Serve the whole stack (SNS, SQS, DynamoDB, Logs, the function) on one port");
+  up->add_option("--host", c.host, "Address to listen on")->envname("ORDERFLOW_HOST")->capture_default_str();
+  up->add_option("--port", c.port, "Port to listen on (0: any free port)")
       ->envname("ORDERFLOW_PORT")
       ->capture_default_str();
-  up->add_option("--data-dir", options->data_dir, "Directory holding all state")
+  up->add_option("--data-dir", c.data_dir, "Directory holding all state")
       ->envname("ORDERFLOW_DATA_DIR")
       ->capture_default_str();
-  up->add_option("--region", options->region, "Region of ARNs")->envname("ORDERFLOW_REGION")->capture_default_str();
-  up->add_option("--access-key", options->access_key, "Access key id requests must be signed with")
+  up->add_option("--template", options->template_path,
+                 "CloudFormation template to provision (default: deploy/template.yaml)")
+      ->envname("ORDERFLOW_TEMPLATE");
+  up->add_flag("--no-template", options->no_template, "Serve the AWS APIs without provisioning a stack");
+  up->add_option("--param", options->params, "Template parameter override Key=Value (repeatable)")
+      ->envname("ORDERFLOW_PARAMS")
+      ->delimiter(',');
+  up->add_option("--stack-name", c.stack_name, "Stack name (AWS::StackName)")
+      ->envname("ORDERFLOW_STACK_NAME")
+      ->capture_default_str();
+  up->add_option("--function-code", c.function_executable,
+                 "The bootstrap executable functions run (default: bootstrap beside orderflow)")
+      ->envname("ORDERFLOW_FUNCTION_CODE");
+  up->add_option("--max-workers", c.max_workers, "Worker processes per function (unless the template reserves)")
+      ->envname("ORDERFLOW_MAX_WORKERS")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  up->add_option("--region", c.region, "Region of ARNs")->envname("ORDERFLOW_REGION")->capture_default_str();
+  up->add_option("--access-key", c.access_key, "Access key id requests must be signed with")
       ->envname("ORDERFLOW_ACCESS_KEY")
       ->capture_default_str();
-  up->add_option("--secret-key", options->secret_key, "Secret key of the access key")
-      ->envname("ORDERFLOW_SECRET_KEY");
-  up->add_option("--io-threads", options->io_threads, "HTTP io threads")
+  up->add_option("--secret-key", c.secret_key, "Secret key of the access key")->envname("ORDERFLOW_SECRET_KEY");
+  up->add_option("--io-threads", c.io_threads, "HTTP io threads")
       ->envname("ORDERFLOW_IO_THREADS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  up->add_option("--handler-threads", options->handler_threads,
+  up->add_option("--handler-threads", c.handler_threads,
                  "Threads running requests (they wait for fsync; many let one fsync serve many)")
       ->envname("ORDERFLOW_HANDLER_THREADS")
       ->check(CLI::Range(1, 1024))

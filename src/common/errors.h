@@ -6,7 +6,7 @@
 
 namespace orderflow {
 
-enum class Service : std::uint8_t { sqs, sns, dynamodb, logs, common };
+enum class Service : std::uint8_t { sqs, sns, dynamodb, logs, lambda, stack, common };
 
 enum class ErrorCode : std::uint16_t {
 #define ERR(id, service, code, json_type, http_status, sender_fault) id,

@@ -3,6 +3,8 @@
 namespace orderflow::engine {
 
 Engine::~Engine() {
+  lambda_.reset();  // first: workers and pollers use the services below
+  logs_.reset();
   tables_.reset();
   topics_.reset();
   queues_.reset();
@@ -34,6 +36,19 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options, Clock
   auto tables = Tables::open(*e->store_, clock, tbo);
   if (!tables) return std::unexpected(tables.error());
   e->tables_ = std::move(*tables);
+  LogsOptions lo;
+  lo.region = options.region;
+  lo.account_id = options.account_id;
+  auto logs = Logs::open(*e->store_, clock, lo);
+  if (!logs) return std::unexpected(logs.error());
+  e->logs_ = std::move(*logs);
+  FunctionsOptions fo = options.functions;
+  fo.region = options.region;
+  fo.account_id = options.account_id;
+  auto lambda = Lambda::open(clock, *e->queues_, *e->logs_, std::move(fo),
+                             options.make_launcher ? options.make_launcher() : nullptr);
+  if (!lambda) return std::unexpected(lambda.error());
+  e->lambda_ = std::move(*lambda);
   return e;
 }
 

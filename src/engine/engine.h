@@ -7,11 +7,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "engine/lambda.h"
+#include "engine/logs.h"
 #include "engine/queues.h"
 #include "engine/store.h"
 #include "engine/tables.h"
@@ -27,6 +30,11 @@ struct EngineOptions {
   std::string base_url = "http://localhost:4566";
   StoreOptions store;
   int sns_signing_key_bits = 2048;
+  // Functions: what workers are told (credentials, endpoint, Runtime API address). Region and
+  // account come from above.
+  FunctionsOptions functions;
+  // Starts function workers; null: the real posix_spawn launcher.
+  std::function<std::unique_ptr<ProcessLauncher>()> make_launcher;
 };
 
 class Engine {
@@ -41,6 +49,8 @@ class Engine {
   Queues& queues() { return *queues_; }
   Topics& topics() { return *topics_; }
   Tables& tables() { return *tables_; }
+  Logs& logs() { return *logs_; }
+  Lambda& lambda() { return *lambda_; }
   Clock& clock() { return clock_; }
   const EngineOptions& options() const { return options_; }
 
@@ -52,6 +62,8 @@ class Engine {
   std::unique_ptr<Queues> queues_;
   std::unique_ptr<Topics> topics_;
   std::unique_ptr<Tables> tables_;
+  std::unique_ptr<Logs> logs_;  // declared after the store: destroyed before it
+  std::unique_ptr<Lambda> lambda_;  // uses queues and logs
 };
 
 }  // namespace orderflow::engine

@@ -153,6 +153,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     std::optional<Millis> init_duration;  // set by the first next()
     bool invoked = false;                 // has run an invocation (Init Duration reported once)
     std::string request_id;               // state busy only
+    std::uint64_t generation = 0;         // the function's generation it was started with
   };
 
   struct Pending {
@@ -175,6 +176,9 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     std::deque<Pending> queue;
     std::set<WorkerId> workers;  // every worker record, dead ones until their process exits
     std::uint64_t started = 0;
+    std::uint64_t generation = 0;  // bumped by put_function(); older workers retire
+    std::uint64_t invocations = 0, errors = 0, timeouts = 0, crashes = 0;
+    Millis total_duration{0};
   };
 
   struct Report {
@@ -281,11 +285,12 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     int waiting = static_cast<int>(f.queue.size());
-    int more = std::min(waiting - soon, f.config.max_workers - live);
+    int more = options.hold_workers ? 0 : std::min(waiting - soon, f.config.max_workers - live);
     for (int i = 0; i < more; ++i) {
       Worker w;
       w.id = next_worker++;
       w.function = f.config.name;
+      w.generation = f.generation;
       w.stream = stream_name(clock.now());
       w.spawned = clock.now();
       f.workers.insert(w.id);
@@ -302,9 +307,17 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     running.erase(it);
     Worker* w = find_worker(r.worker);
     Function* f = find_function(r.function);
+    if (f != nullptr) {
+      ++f->invocations;
+      if (!result.ok()) ++f->errors;
+      if (result.kind == InvocationResult::Kind::timeout) ++f->timeouts;
+      if (result.kind == InvocationResult::Kind::crash) ++f->crashes;
+      f->total_duration += std::chrono::duration_cast<Millis>(clock.now() - r.started);
+    }
     if (w != nullptr) {
       w->request_id.clear();
       if (alive(*w)) w->state = next_state;
+      if (alive(*w) && (f == nullptr || w->generation != f->generation)) kill_worker(*w, d);
       Report rep;
       rep.group = group_of(r.function);
       rep.stream = w->stream;
@@ -584,7 +597,22 @@ Result<std::unique_ptr<Functions>> Functions::open(Clock& clock, ProcessLauncher
 
 Functions::~Functions() { impl_->shutdown(); }
 
-Status Functions::register_function(FunctionConfig config) {
+void Functions::shutdown() { impl_->shutdown(); }
+
+void Functions::release_workers() {
+  Impl::Deferred d;
+  {
+    std::lock_guard g(impl_->mu);
+    if (!impl_->options.hold_workers) return;
+    impl_->options.hold_workers = false;
+    for (auto& [name, f] : impl_->functions) impl_->dispatch(f, d);
+  }
+  impl_->run(std::move(d));
+}
+
+namespace {
+
+Status validate_function(const FunctionConfig& config) {
   auto invalid = [](std::string m) { return fail(ErrorCode::invalid_parameter_value, std::move(m)); };
   if (!valid_function_name(config.name))
     return invalid("1 validation error detected: Value '" + config.name +
@@ -605,14 +633,99 @@ Status Functions::register_function(FunctionConfig config) {
     return invalid("Lambda was unable to configure your environment variables because the environment "
                    "variables you have provided contains reserved keys that are currently not supported "
                    "for modification. Reserved keys used in this request: " + used);
+  return {};
+}
+
+}  // namespace
+
+Status Functions::register_function(FunctionConfig config) {
+  if (auto v = validate_function(config); !v) return v;
   std::lock_guard g(impl_->mu);
   if (auto* f = impl_->find_function(config.name)) {
     if (same_config(f->config, config)) return {};
-    return invalid("Function already exist: " + config.name);
+    return fail(ErrorCode::invalid_parameter_value, "Function already exist: " + config.name);
   }
   std::string name = config.name;
   impl_->functions[name].config = std::move(config);
   return {};
+}
+
+Status Functions::put_function(FunctionConfig config) {
+  if (auto v = validate_function(config); !v) return v;
+  Impl::Deferred d;
+  {
+    std::lock_guard g(impl_->mu);
+    if (impl_->stopping) return fail(ErrorCode::internal_error, "The functions service is shutting down.");
+    Impl::Function* f = impl_->find_function(config.name);
+    if (f == nullptr) {
+      std::string name = config.name;
+      impl_->functions[name].config = std::move(config);
+      return {};
+    }
+    if (same_config(f->config, config)) return {};
+    f->config = std::move(config);
+    ++f->generation;
+    for (WorkerId id : f->workers) {
+      Impl::Worker& w = impl_->workers.at(id);
+      if (Impl::alive(w) && w.state != Impl::WorkerState::busy) impl_->kill_worker(w, d);
+    }
+    impl_->dispatch(*f, d);
+  }
+  impl_->run(std::move(d));
+  return {};
+}
+
+Status Functions::remove_function(std::string_view name) {
+  Impl::Deferred d;
+  {
+    std::lock_guard g(impl_->mu);
+    auto it = impl_->functions.find(name);
+    if (it == impl_->functions.end())
+      return fail(ErrorCode::lambda_resource_not_found, "Function not found: " + impl_->arn(name));
+    Impl::Function& f = it->second;
+    std::string name_copy(name);
+    std::string message = "Function not found: " + impl_->arn(name);
+    for (auto& p : f.queue) {
+      d.calls.push_back([done = std::move(p.done), message] {
+        done(InvocationResult{InvocationResult::Kind::function_error,
+                              error_document("ResourceNotFoundException", message), "ResourceNotFoundException",
+                              message});
+      });
+    }
+    f.queue.clear();
+    std::vector<std::string> busy;
+    for (WorkerId id : f.workers) {
+      Impl::Worker& w = impl_->workers.at(id);
+      if (!Impl::alive(w)) continue;
+      if (w.state == Impl::WorkerState::busy) busy.push_back(w.request_id);
+      impl_->kill_worker(w, d);
+    }
+    for (auto& rid : busy) {
+      InvocationResult res;
+      res.kind = InvocationResult::Kind::crash;
+      res.error_type = "Runtime.ExitError";
+      res.error_message = "RequestId: " + rid + " Error: the function was deleted";
+      res.payload = error_document(res.error_type, res.error_message);
+      impl_->finish(rid, std::move(res), Impl::WorkerState::dead, d);
+    }
+    impl_->functions.erase(name_copy);
+  }
+  impl_->run(std::move(d));
+  return {};
+}
+
+std::optional<FunctionConfig> Functions::function_config(std::string_view name) const {
+  std::lock_guard g(impl_->mu);
+  auto it = impl_->functions.find(name);
+  if (it == impl_->functions.end()) return std::nullopt;
+  return it->second.config;
+}
+
+std::vector<std::string> Functions::function_names() const {
+  std::lock_guard g(impl_->mu);
+  std::vector<std::string> names;
+  for (const auto& [name, f] : impl_->functions) names.push_back(name);
+  return names;
 }
 
 bool Functions::exists(std::string_view name) const {
@@ -756,6 +869,11 @@ Functions::Stats Functions::stats(std::string_view function) const {
   if (f == nullptr) return s;
   s.queued = static_cast<int>(f->queue.size());
   s.started = f->started;
+  s.invocations = f->invocations;
+  s.errors = f->errors;
+  s.timeouts = f->timeouts;
+  s.crashes = f->crashes;
+  s.total_duration = f->total_duration;
   for (WorkerId id : f->workers) {
     const auto& w = impl_->workers.at(id);
     if (!Impl::alive(w)) continue;

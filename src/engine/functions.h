@@ -117,6 +117,9 @@ struct FunctionsOptions {
   // so a path suffix identifies the worker to the HTTP layer. Default:
   // "127.0.0.1:4566/_orderflow/lambda/<function>/<worker>".
   std::function<std::string(std::string_view function, WorkerId worker)> runtime_api_address;
+  // Start no worker until release_workers() (invocations wait): for a server that provisions
+  // functions before it listens for their Runtime API calls.
+  bool hold_workers = false;
 };
 
 // An event handed to a worker by next(): the Runtime API's response headers and body.
@@ -157,6 +160,20 @@ class Functions final : public Invoker {
   // Errors (invalid_parameter_value): bad name, timeout, memory size, max workers, reserved
   // environment keys; the same name registered with a different configuration.
   Status register_function(FunctionConfig config);
+  // Creates the function, or replaces its configuration (UpdateFunctionConfiguration /
+  // UpdateFunctionCode): workers started with the old configuration are retired -- idle ones
+  // at once, busy ones when their invocation ends -- and new ones start with the new one.
+  // Invocations waiting or running are not lost. Same validation as register_function().
+  Status put_function(FunctionConfig config);
+  // Deletes the function: waiting invocations fail (ResourceNotFoundException), running ones
+  // fail as crashes, every worker is killed. not_found when there is no such function.
+  Status remove_function(std::string_view name);
+  std::optional<FunctionConfig> function_config(std::string_view name) const;
+  std::vector<std::string> function_names() const;
+  // What the destructor does, ahead of time (idempotent): every later call is refused.
+  void shutdown();
+  // Ends FunctionsOptions::hold_workers: workers start for the invocations waiting.
+  void release_workers();
   bool exists(std::string_view name) const;
   std::string function_arn(std::string_view name) const;
   // The environment a worker of `config` gets (reserved variables over the function's own).
@@ -188,6 +205,11 @@ class Functions final : public Invoker {
     int busy = 0;
     int queued = 0;         // invocations waiting for a worker
     std::uint64_t started = 0;  // workers ever started
+    std::uint64_t invocations = 0;  // invocations ended (any outcome)
+    std::uint64_t errors = 0;       // ... that were not a success
+    std::uint64_t timeouts = 0;
+    std::uint64_t crashes = 0;
+    Millis total_duration{0};       // sum of the durations of ended invocations
   };
   Stats stats(std::string_view function) const;
 

@@ -556,3 +556,96 @@ TEST(PosixProcessLauncher, FunctionsRunARealWorkerProcess) {
 
 }  // namespace
 }  // namespace orderflow::engine
+
+namespace orderflow::engine {
+namespace {
+
+TEST_F(FunctionsTest, PutFunctionRetiresWorkersOfTheOldConfiguration) {
+  FunctionConfig c;
+  c.name = "fn";
+  c.executable = "/var/task/bootstrap";
+  c.environment = {{"ORDERS_TABLE", "Orders"}};
+  ASSERT_TRUE(functions_->put_function(c));
+  auto first = invoke("a");
+  EXPECT_EQ(get(first).payload, "echo:a");
+  ASSERT_TRUE(eventually([&] { return functions_->stats("fn").workers == 1; }));
+
+  c.environment = {{"ORDERS_TABLE", "Other"}};
+  c.timeout = Millis(5000);
+  ASSERT_TRUE(functions_->put_function(c));
+  // The idle worker of the old configuration is gone; the next invocation starts a new one.
+  ASSERT_TRUE(eventually([&] { return functions_->stats("fn").workers == 0; }));
+  auto second = invoke("b");
+  EXPECT_EQ(get(second).payload, "echo:b");
+  EXPECT_EQ(functions_->stats("fn").started, 2u);
+  auto envs = launcher_.environments();
+  ASSERT_EQ(envs.size(), 2u);
+  EXPECT_EQ(envs[0].at("ORDERS_TABLE"), "Orders");
+  EXPECT_EQ(envs[1].at("ORDERS_TABLE"), "Other");
+  EXPECT_EQ(functions_->function_config("fn")->timeout, Millis(5000));
+
+  // The same configuration again changes nothing.
+  ASSERT_TRUE(functions_->put_function(c));
+  EXPECT_EQ(functions_->stats("fn").workers, 1);
+  // A bad configuration is refused and the old one stays.
+  c.memory_mb = 64;
+  EXPECT_FALSE(functions_->put_function(c));
+  EXPECT_EQ(functions_->function_config("fn")->memory_mb, 128);
+}
+
+TEST_F(FunctionsTest, PutFunctionLetsABusyWorkerFinishThenRetiresIt) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  launcher_.script = [released](const RuntimeInvocation& inv) {
+    if (inv.payload == "slow") released.wait();
+    return Action::ok("echo:" + inv.payload);
+  };
+  FunctionConfig c;
+  c.name = "fn";
+  c.executable = "/var/task/bootstrap";
+  ASSERT_TRUE(functions_->put_function(c));
+  auto slow = invoke("slow");
+  ASSERT_TRUE(eventually([&] { return functions_->stats("fn").busy == 1; }));
+  c.environment = {{"V", "2"}};
+  ASSERT_TRUE(functions_->put_function(c));
+  release.set_value();
+  EXPECT_TRUE(get(slow).ok());  // not lost
+  ASSERT_TRUE(eventually([&] { return functions_->stats("fn").workers == 0; }));
+  auto next = invoke("n");
+  EXPECT_EQ(get(next).payload, "echo:n");
+  EXPECT_EQ(launcher_.environments().back().at("V"), "2");
+}
+
+TEST_F(FunctionsTest, RemoveFunctionFailsWaitingInvocationsAndKillsWorkers) {
+  launcher_.script = [](const RuntimeInvocation&) { return Action{Action::hang, ""}; };
+  add();
+  auto running = invoke("1");
+  ASSERT_TRUE(eventually([&] { return functions_->stats("fn").busy == 1; }));
+  ASSERT_TRUE(functions_->remove_function("fn"));
+  auto r = get(running);
+  EXPECT_EQ(r.kind, InvocationResult::Kind::crash);
+  EXPECT_FALSE(functions_->exists("fn"));
+  auto after = invoke("2");
+  EXPECT_EQ(get(after).error_type, "ResourceNotFoundException");
+  EXPECT_FALSE(functions_->remove_function("fn"));
+  EXPECT_TRUE(functions_->function_names().empty());
+}
+
+TEST_F(FunctionsTest, StatsCountInvocationsAndErrors) {
+  launcher_.script = [](const RuntimeInvocation& inv) {
+    return inv.payload == "bad" ? Action{Action::error, R"({"errorType":"E","errorMessage":"m"})"}
+                                : Action::ok("fine");
+  };
+  add();
+  for (std::string p : {"a", "bad", "b"}) {
+    auto f = invoke(p);
+    get(f);
+  }
+  auto s = functions_->stats("fn");
+  EXPECT_EQ(s.invocations, 3u);
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_EQ(s.timeouts, 0u);
+}
+
+}  // namespace
+}  // namespace orderflow::engine

@@ -46,6 +46,9 @@ enum class Space : std::uint8_t {
   item = 7,           // key: table id + encoded primary key
   move_task = 8,      // key: task handle
   counter = 9,        // key: counter name; value: uint64 (id allocators)
+  log_group = 10,     // key: log group name (logs.h)
+  log_stream = 11,    // key: log group id + stream name
+  log_event = 12,     // key: log stream id + sequence
 };
 
 class WriteBatch {

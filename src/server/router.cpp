@@ -8,7 +8,10 @@
 #include "aws/uri.h"
 #include "common/util.h"
 #include "server/dynamodb_api.h"
+#include "server/logs_api.h"
 #include "server/sns_api.h"
+#include "server/metrics.h"
+#include "server/runtime_api.h"
 #include "server/sqs_api.h"
 #include "server/wire.h"
 
@@ -116,6 +119,9 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
 
   std::string_view path = req.path();
   if (path == kHealthPath && (req.method == "GET" || req.method == "HEAD")) return respond_health(req, respond);
+  // The Runtime API of local function workers: unsigned, as on AWS.
+  if (is_runtime_api_path(path)) return runtime_api_handle(engine.lambda().functions(), req, std::move(respond));
+  if (path == kMetricsPath && (req.method == "GET" || req.method == "HEAD")) return respond_metrics(engine, req, respond);
 
   // ---- 1. which protocol ----
   Family family = Family::sqs_query;
@@ -190,9 +196,7 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
     case Family::dynamodb:
       return respond(dynamodb_handle(engine.tables(), operation, req.body, ctx));
     case Family::logs:
-      return respond(error_response(
-          family, Error{ErrorCode::unknown_operation, "CloudWatch Logs operation " + operation + " is not served yet."},
-          ctx));
+      return respond(logs_handle(engine.logs(), operation, req.body, ctx));
     case Family::other_json:
       return respond(error_response(family, Error{ErrorCode::unknown_operation, "Unknown X-Amz-Target."}, ctx));
   }

@@ -343,6 +343,12 @@ void Server::Impl::drain() {
     std::lock_guard g(mu);
     if (draining) return;
     draining = true;
+  }
+  // Long-lived requests (parked Runtime API calls) are answered by their owner now, so the
+  // drain below can finish.
+  if (options.on_drain) options.on_drain();
+  {
+    std::lock_guard g(mu);
     if (!started) return;
   }
   asio::post(ioc, [this] {

@@ -53,6 +53,10 @@ struct ServerOptions {
   std::chrono::seconds body_timeout{60};
   std::chrono::seconds write_timeout{60};
   bool handle_signals = false;  // drain on SIGINT/SIGTERM
+  // Runs once when draining begins (before connections are drained), on the thread that
+  // started the drain: the owner answers requests that would otherwise wait forever
+  // (a parked Runtime API `next`).
+  std::function<void()> on_drain;
 };
 
 // Answers one request; may call `respond` later, from any thread, exactly once.

@@ -1,0 +1,74 @@
+// The whole local cloud of `orderflow up` (and `orderflow demo`) in one object: binds the
+// port, opens the engine on the data directory, deploys the template into it, then listens and
+// lets the functions' workers start. In that order, so that nothing listens before the stack is
+// provisioned (GET /_orderflow/health answering 200 means: provisioned and serving) and no
+// worker starts before its Runtime API can answer.
+//
+// Stopping (stop(), SIGINT/SIGTERM when handle_signals): the server drains -- the functions
+// stop first (their parked Runtime API calls answered, workers killed; messages they held
+// come back after their visibility timeout) -- then the engine closes its store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "engine/engine.h"
+#include "server/server.h"
+#include "stack/local_stack.h"
+
+namespace orderflow::cli {
+
+struct LocalCloudOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4566;
+  std::string data_dir = ".orderflow";
+  std::string region = "us-east-1";
+  std::string access_key = "test";
+  std::string secret_key = "test";
+  int io_threads = 2;
+  int handler_threads = 32;
+  bool handle_signals = false;
+  // The template; empty: serve the APIs without a stack.
+  std::filesystem::path template_path;
+  stack::ParameterOverrides parameters;
+  std::string stack_name = "orderflow";
+  std::string function_executable;  // empty: `bootstrap` beside this executable
+  int max_workers = 8;              // per function, unless the template reserves concurrency
+};
+
+class LocalCloud {
+ public:
+  // Starts everything; errors say what failed (bind, data directory, template, a resource).
+  static Result<std::unique_ptr<LocalCloud>> start(const LocalCloudOptions& options);
+  ~LocalCloud();  // stop() + wait()
+
+  const std::string& base_url() const { return base_url_; }
+  std::uint16_t port() const { return server_->port(); }
+  engine::Engine& engine() { return *engine_; }
+  // The stack after deployment (outputs, resources); nullopt without a template.
+  const std::optional<stack::Deployment>& deployment() const { return deployment_; }
+
+  void stop();  // begins draining; idempotent
+  void wait();  // until drained and closed
+
+ private:
+  LocalCloud() = default;
+  std::string base_url_;
+  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::optional<stack::Deployment> deployment_;
+  bool closed_ = false;
+};
+
+// The template `up` uses when none is named: deploy/template.yaml under the working directory,
+// else beside the source tree this binary was built in (../deploy/template.yaml from its
+// directory, ../../deploy/... one level deeper); empty when none exists.
+std::filesystem::path default_template_path();
+// `bootstrap` beside the running executable.
+std::filesystem::path default_function_executable();
+
+}  // namespace orderflow::cli
