@@ -2,10 +2,10 @@
 
 #include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>
-#include <boost/json.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -44,13 +44,15 @@ constexpr std::string_view kTagValuePattern = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*
 
 // ---------------------------------------------------------------- errors
 
-Error invalid(std::string message) { return Error{ErrorCode::logs_invalid_parameter, std::move(message)}; }
+Error invalid(std::string message) {
+  return Error{ErrorCode::logs_invalid_parameter, std::move(message)};
+}
 
 // AWS's wording for a model constraint: "1 validation error detected: Value 'x' at 'field'
 // failed to satisfy constraint: <rule>".
 Error violation(std::string_view value, std::string_view field, std::string_view rule) {
-  return invalid("1 validation error detected: Value '" + std::string(value) + "' at '" + std::string(field) +
-                 "' failed to satisfy constraint: " + std::string(rule));
+  return invalid("1 validation error detected: Value '" + std::string(value) + "' at '" +
+                 std::string(field) + "' failed to satisfy constraint: " + std::string(rule));
 }
 
 Error group_missing() {
@@ -62,7 +64,9 @@ Error stream_missing() {
 Error bad_token() { return invalid("The specified nextToken is invalid."); }
 
 Error limit_error(int limit, int max) {
-  if (limit < 1) return violation(std::to_string(limit), "limit", "Member must have value greater than or equal to 1");
+  if (limit < 1)
+    return violation(std::to_string(limit), "limit",
+                     "Member must have value greater than or equal to 1");
   return violation(std::to_string(limit), "limit",
                    "Member must have value less than or equal to " + std::to_string(max));
 }
@@ -70,27 +74,35 @@ Error limit_error(int limit, int max) {
 // ---------------------------------------------------------------- names
 
 bool group_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-         c == '_' || c == '/' || c == '#';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_' || c == '/' || c == '#';
 }
 
 Status check_group_name(std::string_view name, std::string_view field = "logGroupName") {
-  if (name.empty()) return std::unexpected(violation(name, field, "Member must have length greater than or equal to 1"));
-  if (name.size() > kMaxNameLength)
-    return std::unexpected(invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512."));
-  if (!std::all_of(name.begin(), name.end(), group_name_char))
+  if (name.empty())
     return std::unexpected(
-        violation(name, field, "Member must satisfy regular expression pattern: " + std::string(kGroupNamePattern)));
+        violation(name, field, "Member must have length greater than or equal to 1"));
+  if (name.size() > kMaxNameLength)
+    return std::unexpected(
+        invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512."));
+  if (!std::all_of(name.begin(), name.end(), group_name_char))
+    return std::unexpected(violation(
+        name, field,
+        "Member must satisfy regular expression pattern: " + std::string(kGroupNamePattern)));
   return {};
 }
 
 Status check_stream_name(std::string_view name, std::string_view field = "logStreamName") {
-  if (name.empty()) return std::unexpected(violation(name, field, "Member must have length greater than or equal to 1"));
-  if (name.size() > kMaxNameLength)
-    return std::unexpected(invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512."));
-  if (name.find_first_of(":*") != std::string_view::npos)
+  if (name.empty())
     return std::unexpected(
-        violation(name, field, "Member must satisfy regular expression pattern: " + std::string(kStreamNamePattern)));
+        violation(name, field, "Member must have length greater than or equal to 1"));
+  if (name.size() > kMaxNameLength)
+    return std::unexpected(
+        invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512."));
+  if (name.find_first_of(":*") != std::string_view::npos)
+    return std::unexpected(violation(
+        name, field,
+        "Member must satisfy regular expression pattern: " + std::string(kStreamNamePattern)));
   return {};
 }
 
@@ -98,29 +110,31 @@ Status check_stream_name(std::string_view name, std::string_view field = "logStr
 bool tag_chars_ok(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
-    return u >= 0x80 || std::isalnum(u) != 0 || c == ' ' || c == '_' || c == '.' || c == ':' || c == '/' ||
-           c == '=' || c == '+' || c == '-' || c == '@';
+    return u >= 0x80 || std::isalnum(u) != 0 || c == ' ' || c == '_' || c == '.' || c == ':' ||
+           c == '/' || c == '=' || c == '+' || c == '-' || c == '@';
   });
 }
 
 std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 Status check_tags(const LogTags& tags, std::string_view field) {
   for (const auto& [k, v] : tags) {
     if (k.empty() || code_points(k) > 128 || !tag_chars_ok(k))
-      return std::unexpected(violation(k, field,
-                                       "Map keys must satisfy constraint: [Member must have length less than or "
-                                       "equal to 128, Member must have length greater than or equal to 1, Member "
-                                       "must satisfy regular expression pattern: " +
-                                           std::string(kTagKeyPattern) + "]"));
+      return std::unexpected(
+          violation(k, field,
+                    "Map keys must satisfy constraint: [Member must have length less than or "
+                    "equal to 128, Member must have length greater than or equal to 1, Member "
+                    "must satisfy regular expression pattern: " +
+                        std::string(kTagKeyPattern) + "]"));
     if (code_points(v) > 256 || !tag_chars_ok(v))
-      return std::unexpected(violation(v, field,
-                                       "Map value must satisfy constraint: [Member must have length less than or "
-                                       "equal to 256, Member must satisfy regular expression pattern: " +
-                                           std::string(kTagValuePattern) + "]"));
+      return std::unexpected(
+          violation(v, field,
+                    "Map value must satisfy constraint: [Member must have length less than or "
+                    "equal to 256, Member must satisfy regular expression pattern: " +
+                        std::string(kTagValuePattern) + "]"));
   }
   return {};
 }
@@ -171,13 +185,16 @@ Pos predecessor(Pos p) {
   return p;
 }
 
-std::string pos_digits(Pos p) { return digits(static_cast<std::uint64_t>(p.ts), 20) + digits(p.seq, 20); }
+std::string pos_digits(Pos p) {
+  return digits(static_cast<std::uint64_t>(p.ts), 20) + digits(p.seq, 20);
+}
 
 std::optional<Pos> parse_pos_digits(std::string_view s) {
   if (s.size() != 40) return std::nullopt;
   auto ts = parse_u64(s.substr(0, 20));
   auto seq = parse_u64(s.substr(20));
-  if (!ts || !seq || *ts > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  if (!ts || !seq || *ts > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return std::nullopt;
   return Pos{static_cast<std::int64_t>(*ts), *seq};
 }
 
@@ -186,7 +203,9 @@ struct StreamToken {
   bool forward = true;
   Pos pos;
 };
-std::string format_stream_token(bool forward, Pos p) { return (forward ? "f/" : "b/") + pos_digits(p); }
+std::string format_stream_token(bool forward, Pos p) {
+  return (forward ? "f/" : "b/") + pos_digits(p);
+}
 std::optional<StreamToken> parse_stream_token(std::string_view t) {
   if (t.size() < 2 || t[1] != '/' || (t[0] != 'f' && t[0] != 'b')) return std::nullopt;
   auto p = parse_pos_digits(t.substr(2));
@@ -199,16 +218,21 @@ struct FilterToken {
   bool ascending = true;
   Pos pos;
 };
-std::string format_filter_token(bool ascending, Pos p) { return std::string(ascending ? "e/a/" : "e/d/") + pos_digits(p); }
+std::string format_filter_token(bool ascending, Pos p) {
+  return std::string(ascending ? "e/a/" : "e/d/") + pos_digits(p);
+}
 std::optional<FilterToken> parse_filter_token(std::string_view t) {
-  if (t.size() < 4 || t.substr(0, 2) != "e/" || t[3] != '/' || (t[2] != 'a' && t[2] != 'd')) return std::nullopt;
+  if (t.size() < 4 || t.substr(0, 2) != "e/" || t[3] != '/' || (t[2] != 'a' && t[2] != 'd'))
+    return std::nullopt;
   auto p = parse_pos_digits(t.substr(4));
   if (!p) return std::nullopt;
   return FilterToken{t[2] == 'a', *p};
 }
 
 // Name-based tokens carry the last name returned, base64-encoded after a tag.
-std::string name_token(std::string_view tag, std::string_view name) { return std::string(tag) + base64_encode(name); }
+std::string name_token(std::string_view tag, std::string_view name) {
+  return std::string(tag) + base64_encode(name);
+}
 std::optional<std::string> parse_name_token(std::string_view tag, std::string_view token) {
   if (token.substr(0, tag.size()) != tag) return std::nullopt;
   auto name = base64_decode(token.substr(tag.size()));
@@ -274,7 +298,12 @@ struct Group {
 
 std::string group_value(const Group& g) {
   Encoder e;
-  e.u64(g.id).i64(g.created).i64(g.retention_days).str(g.kms_key_id).str(g.log_class).u64(g.deletion_protection ? 1 : 0);
+  e.u64(g.id)
+      .i64(g.created)
+      .i64(g.retention_days)
+      .str(g.kms_key_id)
+      .str(g.log_class)
+      .u64(g.deletion_protection ? 1 : 0);
   e.u64(g.tags.size());
   for (const auto& [k, v] : g.tags) e.str(k).str(v);
   return e.take();
@@ -284,8 +313,8 @@ bool decode_group(std::string_view in, Group& g) {
   Decoder d(in);
   std::int64_t retention = 0;
   std::uint64_t protection = 0, ntags = 0;
-  if (!(d.u64(g.id) && d.i64(g.created) && d.i64(retention) && d.str(g.kms_key_id) && d.str(g.log_class) &&
-        d.u64(protection) && d.u64(ntags)))
+  if (!(d.u64(g.id) && d.i64(g.created) && d.i64(retention) && d.str(g.kms_key_id) &&
+        d.str(g.log_class) && d.u64(protection) && d.u64(ntags)))
     return false;
   g.retention_days = static_cast<int>(retention);
   g.deletion_protection = protection != 0;
@@ -312,8 +341,8 @@ std::string stream_value(const Stream& s) {
 
 bool decode_stream(std::string_view in, Stream& s) {
   Decoder d(in);
-  return d.u64(s.id) && d.i64(s.created) && d.i64(s.first_ts) && d.i64(s.last_ts) && d.i64(s.last_ingestion) &&
-         d.u64(s.uploads) && d.done();
+  return d.u64(s.id) && d.i64(s.created) && d.i64(s.first_ts) && d.i64(s.last_ts) &&
+         d.i64(s.last_ingestion) && d.u64(s.uploads) && d.done();
 }
 
 std::string event_key(std::uint64_t stream_id, std::uint64_t seq) {
@@ -329,13 +358,16 @@ std::string event_value(std::int64_t ts, std::int64_t ingestion, std::string_vie
   return e.take();
 }
 
-bool decode_event(std::string_view in, std::int64_t& ts, std::int64_t& ingestion, std::string& message) {
+bool decode_event(std::string_view in, std::int64_t& ts, std::int64_t& ingestion,
+                  std::string& message) {
   Decoder d(in);
   return d.i64(ts) && d.i64(ingestion) && d.str(message) && d.done();
 }
 
 std::string sequence_token(std::uint64_t uploads) { return digits(uploads, 56); }
-std::string event_id(Pos p) { return digits(static_cast<std::uint64_t>(p.ts), 20) + digits(p.seq, 36); }
+std::string event_id(Pos p) {
+  return digits(static_cast<std::uint64_t>(p.ts), 20) + digits(p.seq, 36);
+}
 
 // What the writer thread's callbacks share with the service (they may outlive a Logs::Impl
 // only by the time it takes the destructor to wait for them).
@@ -470,8 +502,10 @@ struct JsonExpr {
 
   bool test(const json::value& v) const {
     switch (cmp) {
-      case Cmp::eq: return equal(v);
-      case Cmp::ne: return !v.is_null() && !equal(v);
+      case Cmp::eq:
+        return equal(v);
+      case Cmp::ne:
+        return !v.is_null() && !equal(v);
       case Cmp::lt:
       case Cmp::le:
       case Cmp::gt:
@@ -483,10 +517,14 @@ struct JsonExpr {
         if (cmp == Cmp::gt) return *n > number;
         return *n >= number;
       }
-      case Cmp::is_true: return v.is_bool() && v.get_bool();
-      case Cmp::is_false: return v.is_bool() && !v.get_bool();
-      case Cmp::is_null: return v.is_null();
-      case Cmp::not_exists: return false;
+      case Cmp::is_true:
+        return v.is_bool() && v.get_bool();
+      case Cmp::is_false:
+        return v.is_bool() && !v.get_bool();
+      case Cmp::is_null:
+        return v.is_null();
+      case Cmp::not_exists:
+        return false;
     }
     return false;
   }
@@ -508,7 +546,8 @@ class JsonPatternParser {
   static constexpr int kMaxDepth = 32;
 
   void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
   }
   bool eat(std::string_view tok) {
     skip_ws();
@@ -558,7 +597,9 @@ class JsonPatternParser {
     for (std::size_t k = 0; k < kw.size(); ++k)
       if (std::toupper(static_cast<unsigned char>(s_[i_ + k])) != kw[k]) return false;
     std::size_t end = i_ + kw.size();
-    if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) != 0 || s_[end] == '_')) return false;
+    if (end < s_.size() &&
+        (std::isalnum(static_cast<unsigned char>(s_[end])) != 0 || s_[end] == '_'))
+      return false;
     i_ = end;
     return true;
   }
@@ -573,11 +614,12 @@ class JsonPatternParser {
       if (c == '.') {
         ++i_;
         std::size_t start = i_;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) != 0 || s_[i_] == '_' ||
-                                  s_[i_] == '-' || s_[i_] == '@' || s_[i_] == '$'))
+        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) != 0 ||
+                                  s_[i_] == '_' || s_[i_] == '-' || s_[i_] == '@' || s_[i_] == '$'))
           ++i_;
         if (i_ == start) throw PatternError{};
-        sel.segs.push_back(Selector::Seg{std::string(s_.substr(start, i_ - start)), false, false, 0});
+        sel.segs.push_back(
+            Selector::Seg{std::string(s_.substr(start, i_ - start)), false, false, 0});
       } else if (c == '[') {
         ++i_;
         Selector::Seg seg;
@@ -608,10 +650,14 @@ class JsonPatternParser {
     e->selector = parse_selector();
     using Cmp = JsonExpr::Cmp;
     if (keyword("IS")) {
-      if (keyword("TRUE")) e->cmp = Cmp::is_true;
-      else if (keyword("FALSE")) e->cmp = Cmp::is_false;
-      else if (keyword("NULL")) e->cmp = Cmp::is_null;
-      else throw PatternError{};
+      if (keyword("TRUE"))
+        e->cmp = Cmp::is_true;
+      else if (keyword("FALSE"))
+        e->cmp = Cmp::is_false;
+      else if (keyword("NULL"))
+        e->cmp = Cmp::is_null;
+      else
+        throw PatternError{};
       return e;
     }
     if (keyword("NOT")) {
@@ -619,15 +665,23 @@ class JsonPatternParser {
       e->cmp = Cmp::not_exists;
       return e;
     }
-    if (eat("!=")) e->cmp = Cmp::ne;
-    else if (eat("<=")) e->cmp = Cmp::le;
-    else if (eat(">=")) e->cmp = Cmp::ge;
-    else if (eat("=")) e->cmp = Cmp::eq;
-    else if (eat("<")) e->cmp = Cmp::lt;
-    else if (eat(">")) e->cmp = Cmp::gt;
-    else throw PatternError{};
+    if (eat("!="))
+      e->cmp = Cmp::ne;
+    else if (eat("<="))
+      e->cmp = Cmp::le;
+    else if (eat(">="))
+      e->cmp = Cmp::ge;
+    else if (eat("="))
+      e->cmp = Cmp::eq;
+    else if (eat("<"))
+      e->cmp = Cmp::lt;
+    else if (eat(">"))
+      e->cmp = Cmp::gt;
+    else
+      throw PatternError{};
     parse_value(*e);
-    bool ordering = e->cmp == Cmp::lt || e->cmp == Cmp::le || e->cmp == Cmp::gt || e->cmp == Cmp::ge;
+    bool ordering =
+        e->cmp == Cmp::lt || e->cmp == Cmp::le || e->cmp == Cmp::gt || e->cmp == Cmp::ge;
     if (ordering && !e->numeric) throw PatternError{};
     return e;
   }
@@ -649,10 +703,12 @@ class JsonPatternParser {
       return;
     }
     std::size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != ' ' && s_[i_] != '\t' && s_[i_] != ')' && s_[i_] != '&' && s_[i_] != '|')
+    while (i_ < s_.size() && s_[i_] != ' ' && s_[i_] != '\t' && s_[i_] != ')' && s_[i_] != '&' &&
+           s_[i_] != '|')
       ++i_;
     std::string_view word = s_.substr(start, i_ - start);
-    if (word.empty() || word.find_first_of("\"(){}[]=<>!") != std::string_view::npos) throw PatternError{};
+    if (word.empty() || word.find_first_of("\"(){}[]=<>!") != std::string_view::npos)
+      throw PatternError{};
     double d = 0;
     auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), d);
     if (ec == std::errc() && p == word.data() + word.size()) {
@@ -686,7 +742,8 @@ Result<FilterPattern> FilterPattern::parse(std::string_view pattern) {
   auto impl = std::make_shared<Impl>();
   auto bad = [] { return fail(ErrorCode::logs_invalid_parameter, "Invalid filter pattern"); };
   if (pattern.size() > 1024)
-    return std::unexpected(violation(pattern, "filterPattern", "Member must have length less than or equal to 1024"));
+    return std::unexpected(
+        violation(pattern, "filterPattern", "Member must have length less than or equal to 1024"));
   std::string_view p = pattern;
   auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   while (!p.empty() && is_ws(p.front())) p.remove_prefix(1);
@@ -735,9 +792,12 @@ Result<FilterPattern> FilterPattern::parse(std::string_view pattern) {
       term = std::string(p.substr(start, i - start));
       if (term.find_first_of("\"(){}[]") != std::string::npos) return bad();
     }
-    if (mode == '?') impl->any_of.push_back(std::move(term));
-    else if (mode == '-') impl->excluded.push_back(std::move(term));
-    else impl->required.push_back(std::move(term));
+    if (mode == '?')
+      impl->any_of.push_back(std::move(term));
+    else if (mode == '-')
+      impl->excluded.push_back(std::move(term));
+    else
+      impl->required.push_back(std::move(term));
   }
   return FilterPattern(std::move(impl));
 }
@@ -746,7 +806,8 @@ bool FilterPattern::matches_everything() const { return impl_->kind == Impl::Kin
 
 bool FilterPattern::matches(std::string_view message) const {
   switch (impl_->kind) {
-    case Impl::Kind::everything: return true;
+    case Impl::Kind::everything:
+      return true;
     case Impl::Kind::terms: {
       for (const auto& t : impl_->required)
         if (!contains(message, t)) return false;
@@ -804,7 +865,8 @@ struct Logs::Impl {
   std::int64_t now_ms() const { return to_epoch_ms(clock.now()); }
 
   std::string group_arn(std::string_view name) const {
-    return "arn:aws:logs:" + options.region + ":" + options.account_id + ":log-group:" + std::string(name);
+    return "arn:aws:logs:" + options.region + ":" + options.account_id +
+           ":log-group:" + std::string(name);
   }
 
   // ---- lookups ----
@@ -816,7 +878,8 @@ struct Logs::Impl {
       if (!id.starts_with(prefix)) return std::unexpected(group_missing());
       std::string_view name = id.substr(prefix.size());
       if (name.ends_with(":*")) name.remove_suffix(2);
-      if (auto st = check_group_name(name, "logGroupIdentifier"); !st) return std::unexpected(st.error());
+      if (auto st = check_group_name(name, "logGroupIdentifier"); !st)
+        return std::unexpected(st.error());
       return std::string(name);
     }
     if (auto st = check_group_name(id); !st) return std::unexpected(st.error());
@@ -904,8 +967,10 @@ struct Logs::Impl {
     auto p = std::make_shared<std::promise<Status>>();
     auto f = p->get_future();
     store.submit(std::move(b), [d = durability, upto, p](const Status& st) {
-      if (st) d->advance(upto);
-      else d->fail(st.error());
+      if (st)
+        d->advance(upto);
+      else
+        d->fail(st.error());
       p->set_value(st);
     });
     return f;
@@ -918,8 +983,8 @@ struct Logs::Impl {
 
   // ---- events ----
 
-  void add_event(Group& g, Stream& s, std::int64_t ts, std::int64_t ingestion, std::string_view message,
-                 WriteBatch& b) {
+  void add_event(Group& g, Stream& s, std::int64_t ts, std::int64_t ingestion,
+                 std::string_view message, WriteBatch& b) {
     std::uint64_t seq = allocate_seq(b);
     auto size = static_cast<std::uint32_t>(message.size());
     s.events.insert(Event{ts, seq, ingestion, size});
@@ -1155,7 +1220,8 @@ struct Logs::Impl {
         cache_message(seq, message);
     });
     if (!st) return st;
-    if (corrupt) return fail(ErrorCode::internal_error, "corrupt CloudWatch Logs record in the store");
+    if (corrupt)
+      return fail(ErrorCode::internal_error, "corrupt CloudWatch Logs record in the store");
     auto reserved = store.get(Space::counter, kSeqReservedKey);
     if (!reserved) return std::unexpected(reserved.error());
     next_seq = std::max(max_seq + 1, *reserved ? get_u64_be(**reserved) : 1);
@@ -1195,28 +1261,33 @@ Logs::~Logs() {
   last.wait();
 }
 
-std::string Logs::log_group_arn(std::string_view name) const { return impl_->group_arn(name) + ":*"; }
+std::string Logs::log_group_arn(std::string_view name) const {
+  return impl_->group_arn(name) + ":*";
+}
 
 // ---- groups ----
 
 Status Logs::create_log_group(const CreateLogGroupRequest& request) {
   if (auto st = check_group_name(request.log_group_name); !st) return st;
   if (request.kms_key_id.size() > 256)
-    return std::unexpected(
-        violation(request.kms_key_id, "kmsKeyId", "Member must have length less than or equal to 256"));
+    return std::unexpected(violation(request.kms_key_id, "kmsKeyId",
+                                     "Member must have length less than or equal to 256"));
   if (request.log_group_class != "STANDARD" && request.log_group_class != "INFREQUENT_ACCESS" &&
       request.log_group_class != "DELIVERY")
-    return std::unexpected(violation(request.log_group_class, "logGroupClass",
-                                     "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]"));
+    return std::unexpected(
+        violation(request.log_group_class, "logGroupClass",
+                  "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]"));
   if (request.tags.size() > kMaxLogGroupTags)
-    return std::unexpected(violation("{...}", "tags", "Member must have length less than or equal to 50"));
+    return std::unexpected(
+        violation("{...}", "tags", "Member must have length less than or equal to 50"));
   if (auto st = check_tags(request.tags, "tags"); !st) return st;
   std::future<Status> done;
   {
     std::lock_guard g(impl_->mu);
     if (auto st = impl_->failed_status(); !st) return st;
     if (impl_->groups.contains(request.log_group_name))
-      return fail(ErrorCode::logs_resource_already_exists, "The specified log group already exists");
+      return fail(ErrorCode::logs_resource_already_exists,
+                  "The specified log group already exists");
     Group grp;
     grp.name = request.log_group_name;
     grp.kms_key_id = request.kms_key_id;
@@ -1238,7 +1309,8 @@ Status Logs::delete_log_group(std::string_view log_group) {
     if (!grp) return std::unexpected(grp.error());
     if ((*grp)->deletion_protection)
       return fail(ErrorCode::logs_validation,
-                  "Log group " + (*grp)->name + " has deletion protection enabled. Disable it before deleting.");
+                  "Log group " + (*grp)->name +
+                      " has deletion protection enabled. Disable it before deleting.");
     // The buffered lines (and their stream records) go first, then the deletions.
     WriteBatch b = impl_->take_pending();
     for (auto& [n, s] : (*grp)->streams) impl_->erase_stream(**grp, s, b);
@@ -1249,12 +1321,15 @@ Status Logs::delete_log_group(std::string_view log_group) {
   return done.get();
 }
 
-Result<DescribeLogGroupsResult> Logs::describe_log_groups(const DescribeLogGroupsRequest& request) const {
+Result<DescribeLogGroupsResult> Logs::describe_log_groups(
+    const DescribeLogGroupsRequest& request) const {
   int limit = request.limit.value_or(kMaxDescribeLimit);
-  if (limit < 1 || limit > kMaxDescribeLimit) return std::unexpected(limit_error(limit, kMaxDescribeLimit));
+  if (limit < 1 || limit > kMaxDescribeLimit)
+    return std::unexpected(limit_error(limit, kMaxDescribeLimit));
   if (request.log_group_name_prefix && request.log_group_name_pattern)
-    return fail(ErrorCode::logs_invalid_parameter,
-                "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.");
+    return fail(
+        ErrorCode::logs_invalid_parameter,
+        "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.");
   if (request.log_group_name_prefix) {
     if (auto st = check_group_name(*request.log_group_name_prefix, "logGroupNamePrefix"); !st)
       return std::unexpected(st.error());
@@ -1262,8 +1337,9 @@ Result<DescribeLogGroupsResult> Logs::describe_log_groups(const DescribeLogGroup
   if (request.log_group_name_pattern) {
     const std::string& pat = *request.log_group_name_pattern;
     if (pat.size() > kMaxNameLength || !std::all_of(pat.begin(), pat.end(), group_name_char))
-      return std::unexpected(violation(pat, "logGroupNamePattern",
-                                       "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]*"));
+      return std::unexpected(
+          violation(pat, "logGroupNamePattern",
+                    "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]*"));
   }
   std::vector<std::string> only;
   for (const auto& id : request.log_group_identifiers) {
@@ -1278,7 +1354,8 @@ Result<DescribeLogGroupsResult> Logs::describe_log_groups(const DescribeLogGroup
   }
   std::lock_guard g(impl_->mu);
   DescribeLogGroupsResult out;
-  std::string_view prefix = request.log_group_name_prefix ? std::string_view(*request.log_group_name_prefix) : "";
+  std::string_view prefix =
+      request.log_group_name_prefix ? std::string_view(*request.log_group_name_prefix) : "";
   auto it = after ? impl_->groups.upper_bound(*after) : impl_->groups.lower_bound(prefix);
   for (; it != impl_->groups.end(); ++it) {
     const Group& grp = it->second;
@@ -1286,9 +1363,11 @@ Result<DescribeLogGroupsResult> Logs::describe_log_groups(const DescribeLogGroup
       if (grp.name > prefix) break;
       continue;
     }
-    if (request.log_group_name_pattern && !contains(grp.name, *request.log_group_name_pattern)) continue;
+    if (request.log_group_name_pattern && !contains(grp.name, *request.log_group_name_pattern))
+      continue;
     if (request.log_group_class && grp.log_class != *request.log_group_class) continue;
-    if (!request.log_group_identifiers.empty() && std::find(only.begin(), only.end(), grp.name) == only.end())
+    if (!request.log_group_identifiers.empty() &&
+        std::find(only.begin(), only.end(), grp.name) == only.end())
       continue;
     if (out.log_groups.size() == static_cast<std::size_t>(limit)) {
       out.next_token = name_token("g/", out.log_groups.back().log_group_name);
@@ -1300,10 +1379,12 @@ Result<DescribeLogGroupsResult> Logs::describe_log_groups(const DescribeLogGroup
 }
 
 Status Logs::put_retention_policy(std::string_view log_group, int days) {
-  if (std::find(kLogRetentionDays.begin(), kLogRetentionDays.end(), days) == kLogRetentionDays.end())
-    return std::unexpected(violation(std::to_string(days), "retentionInDays",
-                                     "Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
-                                     "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]"));
+  if (std::find(kLogRetentionDays.begin(), kLogRetentionDays.end(), days) ==
+      kLogRetentionDays.end())
+    return std::unexpected(
+        violation(std::to_string(days), "retentionInDays",
+                  "Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+                  "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]"));
   std::future<Status> done;
   {
     std::lock_guard g(impl_->mu);
@@ -1346,7 +1427,9 @@ Status Logs::put_deletion_protection(std::string_view log_group, bool enabled) {
 }
 
 Status Logs::tag_log_group(std::string_view log_group, const LogTags& tags) {
-  if (tags.empty()) return std::unexpected(violation("{}", "tags", "Member must have length greater than or equal to 1"));
+  if (tags.empty())
+    return std::unexpected(
+        violation("{}", "tags", "Member must have length greater than or equal to 1"));
   if (auto st = check_tags(tags, "tags"); !st) return st;
   std::future<Status> done;
   {
@@ -1397,7 +1480,8 @@ Status Logs::create_log_stream(std::string_view log_group, std::string_view log_
     auto grp = impl_->find_group(log_group);
     if (!grp) return std::unexpected(grp.error());
     if ((*grp)->streams.contains(log_stream))
-      return fail(ErrorCode::logs_resource_already_exists, "The specified log stream already exists");
+      return fail(ErrorCode::logs_resource_already_exists,
+                  "The specified log stream already exists");
     Stream& s = impl_->insert_stream(**grp, log_stream, impl_->now_ms());
     WriteBatch b;
     b.put(Space::log_stream, stream_key(s.group_id, s.name), stream_value(s));
@@ -1417,7 +1501,8 @@ Status Logs::delete_log_stream(std::string_view log_group, std::string_view log_
     if (it == (*grp)->streams.end()) return std::unexpected(stream_missing());
     if ((*grp)->deletion_protection)
       return fail(ErrorCode::logs_validation,
-                  "Log group " + (*grp)->name + " has deletion protection enabled. Disable it before deleting.");
+                  "Log group " + (*grp)->name +
+                      " has deletion protection enabled. Disable it before deleting.");
     WriteBatch b = impl_->take_pending();
     impl_->erase_stream(**grp, it->second, b);
     (*grp)->streams.erase(it);
@@ -1426,12 +1511,15 @@ Status Logs::delete_log_stream(std::string_view log_group, std::string_view log_
   return done.get();
 }
 
-Result<DescribeLogStreamsResult> Logs::describe_log_streams(const DescribeLogStreamsRequest& request) const {
+Result<DescribeLogStreamsResult> Logs::describe_log_streams(
+    const DescribeLogStreamsRequest& request) const {
   int limit = request.limit.value_or(kMaxDescribeLimit);
-  if (limit < 1 || limit > kMaxDescribeLimit) return std::unexpected(limit_error(limit, kMaxDescribeLimit));
+  if (limit < 1 || limit > kMaxDescribeLimit)
+    return std::unexpected(limit_error(limit, kMaxDescribeLimit));
   bool by_time = request.order_by == LogStreamOrder::last_event_time;
   if (by_time && request.log_stream_name_prefix)
-    return fail(ErrorCode::logs_invalid_parameter, "Cannot order by LastEventTime with a logStreamNamePrefix.");
+    return fail(ErrorCode::logs_invalid_parameter,
+                "Cannot order by LastEventTime with a logStreamNamePrefix.");
   if (request.log_stream_name_prefix) {
     if (auto st = check_stream_name(*request.log_stream_name_prefix, "logStreamNamePrefix"); !st)
       return std::unexpected(st.error());
@@ -1458,13 +1546,17 @@ Result<DescribeLogStreamsResult> Logs::describe_log_streams(const DescribeLogStr
   auto grp = impl_->find_group(request.log_group);
   if (!grp) return std::unexpected(grp.error());
   const auto& streams = (*grp)->streams;
-  std::string_view prefix = request.log_stream_name_prefix ? std::string_view(*request.log_stream_name_prefix) : "";
+  std::string_view prefix =
+      request.log_stream_name_prefix ? std::string_view(*request.log_stream_name_prefix) : "";
   // Candidates in the requested order, each with its sort key.
   using Key = std::pair<std::int64_t, std::string_view>;
   std::vector<std::pair<Key, const Stream*>> order;
-  for (auto it = streams.lower_bound(prefix); it != streams.end() && it->first.starts_with(prefix); ++it)
+  for (auto it = streams.lower_bound(prefix); it != streams.end() && it->first.starts_with(prefix);
+       ++it)
     order.push_back({Key{by_time ? it->second.last_ts : 0, it->first}, &it->second});
-  if (by_time) std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (by_time)
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
   if (request.descending) std::reverse(order.begin(), order.end());
   DescribeLogStreamsResult out;
   const Stream* last = nullptr;
@@ -1489,28 +1581,32 @@ Result<DescribeLogStreamsResult> Logs::describe_log_streams(const DescribeLogStr
 
 // ---- events ----
 
-Result<PutLogEventsResult> Logs::put_log_events(std::string_view log_group, std::string_view log_stream,
+Result<PutLogEventsResult> Logs::put_log_events(std::string_view log_group,
+                                                std::string_view log_stream,
                                                 const std::vector<InputLogEvent>& events) {
   if (auto st = check_stream_name(log_stream); !st) return std::unexpected(st.error());
   if (events.empty())
-    return std::unexpected(violation("[]", "logEvents", "Member must have length greater than or equal to 1"));
+    return std::unexpected(
+        violation("[]", "logEvents", "Member must have length greater than or equal to 1"));
   if (events.size() > kMaxLogEventsPerBatch)
-    return std::unexpected(violation("[...]", "logEvents", "Member must have length less than or equal to 10000"));
+    return std::unexpected(
+        violation("[...]", "logEvents", "Member must have length less than or equal to 10000"));
   std::size_t bytes = 0;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     std::string at = "logEvents." + std::to_string(i + 1) + ".member.";
     if (e.message.empty())
-      return std::unexpected(violation("", at + "message", "Member must have length greater than or equal to 1"));
+      return std::unexpected(
+          violation("", at + "message", "Member must have length greater than or equal to 1"));
     if (e.timestamp < 0)
       return std::unexpected(violation(std::to_string(e.timestamp), at + "timestamp",
                                        "Member must have value greater than or equal to 0"));
     bytes += e.message.size() + kLogEventOverheadBytes;
   }
   if (bytes > kMaxLogBatchBytes)
-    return fail(ErrorCode::logs_invalid_parameter,
-                "Upload too large: " + std::to_string(bytes) + " bytes exceeds limit of " +
-                    std::to_string(kMaxLogBatchBytes));
+    return fail(ErrorCode::logs_invalid_parameter, "Upload too large: " + std::to_string(bytes) +
+                                                       " bytes exceeds limit of " +
+                                                       std::to_string(kMaxLogBatchBytes));
   for (std::size_t i = 1; i < events.size(); ++i)
     if (events[i].timestamp < events[i - 1].timestamp)
       return fail(ErrorCode::logs_invalid_parameter,
@@ -1541,9 +1637,11 @@ Result<PutLogEventsResult> Logs::put_log_events(std::string_view log_group, std:
     for (std::size_t i = 0; i < n && events[i].timestamp < oldest; ++i) too_old = i + 1;
     for (std::size_t i = 0; i < n && events[i].timestamp < cutoff; ++i) expired = i + 1;
     std::size_t first = std::max(too_old, expired);
-    if (first < too_new && events[too_new - 1].timestamp - events[first].timestamp > kMaxLogBatchSpan.count())
+    if (first < too_new &&
+        events[too_new - 1].timestamp - events[first].timestamp > kMaxLogBatchSpan.count())
       return fail(ErrorCode::logs_invalid_parameter,
-                  "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
+                  "The batch of log events in a single PutLogEvents request cannot span more than "
+                  "24 hours.");
     if (too_new < n) out.too_new_log_event_start_index = static_cast<int>(too_new);
     if (too_old > 0) out.too_old_log_event_end_index = static_cast<int>(too_old);
     if (expired > 0) out.expired_log_event_end_index = static_cast<int>(expired);
@@ -1563,13 +1661,14 @@ Result<PutLogEventsResult> Logs::put_log_events(std::string_view log_group, std:
 Result<GetLogEventsResult> Logs::get_log_events(const GetLogEventsRequest& request) const {
   if (auto st = check_stream_name(request.log_stream_name); !st) return std::unexpected(st.error());
   int limit = request.limit.value_or(kMaxEventsLimit);
-  if (limit < 1 || limit > kMaxEventsLimit) return std::unexpected(limit_error(limit, kMaxEventsLimit));
+  if (limit < 1 || limit > kMaxEventsLimit)
+    return std::unexpected(limit_error(limit, kMaxEventsLimit));
   if (request.start_time && *request.start_time < 0)
     return std::unexpected(violation(std::to_string(*request.start_time), "startTime",
                                      "Member must have value greater than or equal to 0"));
   if (request.end_time && *request.end_time < 0)
-    return std::unexpected(
-        violation(std::to_string(*request.end_time), "endTime", "Member must have value greater than or equal to 0"));
+    return std::unexpected(violation(std::to_string(*request.end_time), "endTime",
+                                     "Member must have value greater than or equal to 0"));
   std::optional<StreamToken> token;
   if (request.next_token) {
     token = parse_stream_token(*request.next_token);
@@ -1584,7 +1683,8 @@ Result<GetLogEventsResult> Logs::get_log_events(const GetLogEventsRequest& reque
     auto sit = (*grp)->streams.find(request.log_stream_name);
     if (sit == (*grp)->streams.end()) return std::unexpected(stream_missing());
     const Stream& s = sit->second;
-    std::int64_t lo = std::max<std::int64_t>(request.start_time.value_or(0), (*grp)->cutoff(impl_->now_ms()));
+    std::int64_t lo =
+        std::max<std::int64_t>(request.start_time.value_or(0), (*grp)->cutoff(impl_->now_ms()));
     lo = std::max<std::int64_t>(lo, 0);
     std::int64_t hi = request.end_time.value_or(std::numeric_limits<std::int64_t>::max());
     Pos lo_pos{lo, 0}, hi_pos{hi, 0};  // the range is [lo_pos, hi_pos): seq numbers start at 1
@@ -1599,7 +1699,8 @@ Result<GetLogEventsResult> Logs::get_log_events(const GetLogEventsRequest& reque
     if (lo_pos < hi_pos) {
       if (forward) {
         // After the token (exclusive), from the start of the range.
-        auto it = token && lo_pos < token->pos ? s.events.upper_bound(token->pos) : s.events.lower_bound(lo_pos);
+        auto it = token && lo_pos < token->pos ? s.events.upper_bound(token->pos)
+                                               : s.events.lower_bound(lo_pos);
         for (; it != s.events.end() && it->pos() < hi_pos; ++it) {
           if (refs.size() == static_cast<std::size_t>(limit) || !fits(*it)) break;
           refs.push_back(impl_->make_ref(s, 0, *it));
@@ -1644,21 +1745,25 @@ Result<GetLogEventsResult> Logs::get_log_events(const GetLogEventsRequest& reque
 
 Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsRequest& request) const {
   int limit = request.limit.value_or(kMaxEventsLimit);
-  if (limit < 1 || limit > kMaxEventsLimit) return std::unexpected(limit_error(limit, kMaxEventsLimit));
+  if (limit < 1 || limit > kMaxEventsLimit)
+    return std::unexpected(limit_error(limit, kMaxEventsLimit));
   if (!request.log_stream_names.empty() && request.log_stream_name_prefix)
     return fail(ErrorCode::logs_invalid_parameter,
                 "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.");
   if (request.log_stream_names.size() > 100)
-    return std::unexpected(violation("[...]", "logStreamNames", "Member must have length less than or equal to 100"));
+    return std::unexpected(
+        violation("[...]", "logStreamNames", "Member must have length less than or equal to 100"));
   for (const auto& n : request.log_stream_names)
     if (auto st = check_stream_name(n, "logStreamNames"); !st) return std::unexpected(st.error());
   if (request.log_stream_name_prefix) {
     if (auto st = check_stream_name(*request.log_stream_name_prefix, "logStreamNamePrefix"); !st)
       return std::unexpected(st.error());
   }
-  for (auto [v, field] : {std::pair{request.start_time, "startTime"}, std::pair{request.end_time, "endTime"}})
+  for (auto [v, field] :
+       {std::pair{request.start_time, "startTime"}, std::pair{request.end_time, "endTime"}})
     if (v && *v < 0)
-      return std::unexpected(violation(std::to_string(*v), field, "Member must have value greater than or equal to 0"));
+      return std::unexpected(violation(std::to_string(*v), field,
+                                       "Member must have value greater than or equal to 0"));
   auto pattern = FilterPattern::parse(request.filter_pattern);
   if (!pattern) return std::unexpected(pattern.error());
   std::optional<FilterToken> token;
@@ -1669,8 +1774,9 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
   bool ascending = token ? token->ascending : request.start_from_head.value_or(true);
   constexpr std::int64_t kJan2024 = 1'704'067'200'000;
   if (!ascending && !token && request.start_time && *request.start_time < kJan2024)
-    return fail(ErrorCode::logs_invalid_parameter,
-                "startFromHead false is supported only with a startTime on or after 2024-01-01T00:00:00Z.");
+    return fail(
+        ErrorCode::logs_invalid_parameter,
+        "startFromHead false is supported only with a startTime on or after 2024-01-01T00:00:00Z.");
 
   FilterLogEventsResult out;
   std::optional<Pos> cursor = token ? std::optional<Pos>(token->pos) : std::nullopt;
@@ -1684,14 +1790,16 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
       std::lock_guard g(impl_->mu);
       auto grp = impl_->find_group(request.log_group);
       if (!grp) return std::unexpected(grp.error());
-      std::int64_t lo = std::max<std::int64_t>(request.start_time.value_or(0), (*grp)->cutoff(impl_->now_ms()));
+      std::int64_t lo =
+          std::max<std::int64_t>(request.start_time.value_or(0), (*grp)->cutoff(impl_->now_ms()));
       std::int64_t hi = request.end_time.value_or(std::numeric_limits<std::int64_t>::max());
       Pos lo_pos{std::max<std::int64_t>(lo, 0), 0};
       Pos hi_pos{hi, std::numeric_limits<std::uint64_t>::max()};  // inclusive end
       std::vector<const Stream*> selected;
       if (!request.log_stream_names.empty()) {
         for (const auto& n : request.log_stream_names)
-          if (auto it = (*grp)->streams.find(n); it != (*grp)->streams.end()) selected.push_back(&it->second);
+          if (auto it = (*grp)->streams.find(n); it != (*grp)->streams.end())
+            selected.push_back(&it->second);
         std::sort(selected.begin(), selected.end());
         selected.erase(std::unique(selected.begin(), selected.end()), selected.end());
       } else {
@@ -1707,7 +1815,9 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
         std::size_t stream;
         EventIndex::const_iterator it;
       };
-      auto later = [ascending](const Head& a, const Head& b) { return ascending ? b.pos < a.pos : a.pos < b.pos; };
+      auto later = [ascending](const Head& a, const Head& b) {
+        return ascending ? b.pos < a.pos : a.pos < b.pos;
+      };
       std::priority_queue<Head, std::vector<Head>, decltype(later)> heap(later);
       for (std::size_t i = 0; i < selected.size(); ++i) {
         const EventIndex& ev = selected[i]->events;
@@ -1724,8 +1834,9 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
           }
         }
       }
-      std::size_t want = pattern->matches_everything() ? static_cast<std::size_t>(limit) - out.events.size()
-                                                       : kFilterRound;
+      std::size_t want = pattern->matches_everything()
+                             ? static_cast<std::size_t>(limit) - out.events.size()
+                             : kFilterRound;
       want = std::min(want, kFilterScanBudget - scanned);
       names.reserve(selected.size());
       for (const Stream* s : selected) names.push_back(s->name);
@@ -1737,7 +1848,8 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
         auto it = h.it;
         if (ascending) {
           ++it;
-          if (it != s.events.end() && !(hi_pos < it->pos())) heap.push(Head{it->pos(), h.stream, it});
+          if (it != s.events.end() && !(hi_pos < it->pos()))
+            heap.push(Head{it->pos(), h.stream, it});
         } else if (it != s.events.begin()) {
           --it;
           if (!(it->pos() < lo_pos)) heap.push(Head{it->pos(), h.stream, it});
@@ -1747,8 +1859,8 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
     }
     // ---- outside the mutex: messages from the store, the pattern, the page limits ----
     if (auto st = impl_->complete(refs); !st) return std::unexpected(st.error());
-    bool full = false;    // the page is complete
-    bool more = false;    // and there may be events after it
+    bool full = false;  // the page is complete
+    bool more = false;  // and there may be events after it
     for (std::size_t i = 0; i < refs.size() && !full; ++i) {
       Ref& r = refs[i];
       ++scanned;
@@ -1789,7 +1901,8 @@ Result<FilterLogEventsResult> Logs::filter_log_events(const FilterLogEventsReque
 
 // ---- the sink ----
 
-void Logs::write(std::string_view group, std::string_view stream, TimePoint time, std::string_view message) {
+void Logs::write(std::string_view group, std::string_view stream, TimePoint time,
+                 std::string_view message) {
   if (!check_group_name(group) || !check_stream_name(stream)) {
     impl_->dropped_lines.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -1814,7 +1927,8 @@ void Logs::write(std::string_view group, std::string_view stream, TimePoint time
     }
     auto sit = grp->streams.find(stream);
     Stream& s = sit != grp->streams.end() ? sit->second : impl_->insert_stream(*grp, stream, now);
-    impl_->add_event(*grp, s, std::max<std::int64_t>(to_epoch_ms(time), 0), now, message, impl_->pending);
+    impl_->add_event(*grp, s, std::max<std::int64_t>(to_epoch_ms(time), 0), now, message,
+                     impl_->pending);
     impl_->pending_bytes += message.size();
     impl_->mark_dirty(s);
     impl_->evict();

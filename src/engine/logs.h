@@ -66,15 +66,16 @@
 namespace orderflow::engine {
 
 // The values retentionInDays may take (AWS's list).
-inline constexpr std::array<int, 22> kLogRetentionDays = {1,   3,   5,   7,   14,  30,   60,   90,
-                                                          120, 150, 180, 365, 400, 545,  731,  1096,
-                                                          1827, 2192, 2557, 2922, 3288, 3653};
+inline constexpr std::array<int, 22> kLogRetentionDays = {
+    1,   3,   5,   7,   14,   30,   60,   90,   120,  150,  180,
+    365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653};
 
 // AWS's PutLogEvents and query limits.
 inline constexpr std::size_t kMaxLogEventsPerBatch = 10'000;
-inline constexpr std::size_t kMaxLogBatchBytes = 1'048'576;   // messages (UTF-8) + 26 per event
+inline constexpr std::size_t kMaxLogBatchBytes = 1'048'576;  // messages (UTF-8) + 26 per event
 inline constexpr std::size_t kLogEventOverheadBytes = 26;
-inline constexpr std::size_t kMaxLogResponseBytes = 1'048'576;  // per GetLogEvents/FilterLogEvents page
+inline constexpr std::size_t kMaxLogResponseBytes =
+    1'048'576;  // per GetLogEvents/FilterLogEvents page
 inline constexpr Millis kMaxLogEventAge = Millis(14LL * 24 * 3600 * 1000);
 inline constexpr Millis kMaxLogEventFuture = Millis(2LL * 3600 * 1000);
 inline constexpr Millis kMaxLogBatchSpan = Millis(24LL * 3600 * 1000);
@@ -100,13 +101,13 @@ using LogTags = std::map<std::string, std::string>;
 
 struct LogGroupInfo {
   std::string log_group_name;
-  std::int64_t creation_time = 0;             // epoch ms
-  std::optional<int> retention_in_days;       // none: never expire
+  std::int64_t creation_time = 0;        // epoch ms
+  std::optional<int> retention_in_days;  // none: never expire
   int metric_filter_count = 0;
-  std::string arn;                            // arn:aws:logs:<region>:<acct>:log-group:<name>:*
-  std::string log_group_arn;                  // the same without ":*"
-  std::int64_t stored_bytes = 0;              // message bytes of the events retained
-  std::string kms_key_id;                     // empty: none
+  std::string arn;                // arn:aws:logs:<region>:<acct>:log-group:<name>:*
+  std::string log_group_arn;      // the same without ":*"
+  std::int64_t stored_bytes = 0;  // message bytes of the events retained
+  std::string kms_key_id;         // empty: none
   std::string log_group_class = "STANDARD";
   bool deletion_protection_enabled = false;
 };
@@ -119,7 +120,7 @@ struct LogStreamInfo {
   std::optional<std::int64_t> last_event_timestamp;
   std::optional<std::int64_t> last_ingestion_time;
   std::optional<std::string> upload_sequence_token;
-  std::string arn;  // ...:log-group:<group>:log-stream:<stream>
+  std::string arn;                // ...:log-group:<group>:log-stream:<stream>
   std::int64_t stored_bytes = 0;  // always 0, as AWS reports for streams since 2019
 };
 
@@ -136,7 +137,7 @@ struct DescribeLogGroupsRequest {
   std::optional<std::string> log_group_name_pattern;  // case-sensitive substring
   std::optional<std::string> log_group_class;
   std::vector<std::string> log_group_identifiers;  // names or ARNs; empty: every group
-  std::optional<int> limit;                         // 1..50, default 50
+  std::optional<int> limit;                        // 1..50, default 50
   std::optional<std::string> next_token;
 };
 
@@ -148,7 +149,7 @@ struct DescribeLogGroupsResult {
 enum class LogStreamOrder { log_stream_name, last_event_time };
 
 struct DescribeLogStreamsRequest {
-  std::string log_group;  // name or ARN
+  std::string log_group;                              // name or ARN
   std::optional<std::string> log_stream_name_prefix;  // not with last_event_time
   LogStreamOrder order_by = LogStreamOrder::log_stream_name;
   bool descending = false;
@@ -212,15 +213,15 @@ struct SearchedLogStream {
 };
 
 struct FilterLogEventsRequest {
-  std::string log_group;  // name or ARN
-  std::vector<std::string> log_stream_names;           // 1..100 names; empty: every stream
-  std::optional<std::string> log_stream_name_prefix;   // not together with names
-  std::optional<std::int64_t> start_time;              // inclusive
-  std::optional<std::int64_t> end_time;                // inclusive
-  std::string filter_pattern;                          // see FilterPattern; empty: every event
+  std::string log_group;                              // name or ARN
+  std::vector<std::string> log_stream_names;          // 1..100 names; empty: every stream
+  std::optional<std::string> log_stream_name_prefix;  // not together with names
+  std::optional<std::int64_t> start_time;             // inclusive
+  std::optional<std::int64_t> end_time;               // inclusive
+  std::string filter_pattern;                         // see FilterPattern; empty: every event
   std::optional<std::string> next_token;
-  std::optional<int> limit;                            // 1..10000, default 10000
-  std::optional<bool> start_from_head;                 // false: newest first (default true)
+  std::optional<int> limit;             // 1..10000, default 10000
+  std::optional<bool> start_from_head;  // false: newest first (default true)
 };
 
 // Events of every selected stream interleaved by (timestamp, ingestion order). next_token is
@@ -262,7 +263,7 @@ class FilterPattern {
 struct LogsStats {
   std::uint64_t groups = 0;
   std::uint64_t streams = 0;
-  std::uint64_t events = 0;          // retained in the index
+  std::uint64_t events = 0;  // retained in the index
   std::uint64_t cached_messages = 0;
   std::uint64_t cached_bytes = 0;    // charged bytes (text + kCacheEntryOverhead each)
   std::uint64_t store_reads = 0;     // messages read back from the store
@@ -283,7 +284,8 @@ class Logs final : public LogSink {
   // ---- log groups ----
   Status create_log_group(const CreateLogGroupRequest& request);
   Status delete_log_group(std::string_view log_group);
-  Result<DescribeLogGroupsResult> describe_log_groups(const DescribeLogGroupsRequest& request) const;
+  Result<DescribeLogGroupsResult> describe_log_groups(
+      const DescribeLogGroupsRequest& request) const;
   // `days` must be one of kLogRetentionDays.
   Status put_retention_policy(std::string_view log_group, int days);
   Status delete_retention_policy(std::string_view log_group);
@@ -298,7 +300,8 @@ class Logs final : public LogSink {
   // ---- log streams ----
   Status create_log_stream(std::string_view log_group, std::string_view log_stream);
   Status delete_log_stream(std::string_view log_group, std::string_view log_stream);
-  Result<DescribeLogStreamsResult> describe_log_streams(const DescribeLogStreamsRequest& request) const;
+  Result<DescribeLogStreamsResult> describe_log_streams(
+      const DescribeLogStreamsRequest& request) const;
 
   // ---- events ----
   // AWS's rules: 1..10000 events in chronological order, at most 1,048,576 bytes (26 per event

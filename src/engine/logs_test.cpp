@@ -47,13 +47,15 @@ class LogsTest : public ::testing::Test {
   }
 
   // Puts `messages` one ms apart, starting at `start`.
-  void put(std::string_view g, std::string_view s, const std::vector<std::string>& messages, std::int64_t start) {
+  void put(std::string_view g, std::string_view s, const std::vector<std::string>& messages,
+           std::int64_t start) {
     std::vector<InputLogEvent> events;
     for (std::size_t i = 0; i < messages.size(); ++i)
       events.push_back(InputLogEvent{start + static_cast<std::int64_t>(i), messages[i]});
     auto r = logs_->put_log_events(g, s, events);
     ASSERT_TRUE(r) << r.error().message;
-    ASSERT_FALSE(r->too_new_log_event_start_index || r->too_old_log_event_end_index || r->expired_log_event_end_index);
+    ASSERT_FALSE(r->too_new_log_event_start_index || r->too_old_log_event_end_index ||
+                 r->expired_log_event_end_index);
   }
 
   std::vector<std::string> all_messages(std::string_view g, std::string_view s) {
@@ -96,7 +98,8 @@ TEST_F(LogsTest, CreatesGroupsWithAwsAttributes) {
   EXPECT_FALSE(g.retention_in_days);
   EXPECT_EQ(g.metric_filter_count, 0);
   EXPECT_EQ(g.arn, "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/ProcessOrder:*");
-  EXPECT_EQ(g.log_group_arn, "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/ProcessOrder");
+  EXPECT_EQ(g.log_group_arn,
+            "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/ProcessOrder");
   EXPECT_EQ(g.stored_bytes, 0);
   EXPECT_EQ(g.log_group_class, "STANDARD");
   EXPECT_EQ(logs_->log_group_arn("x"), "arn:aws:logs:us-east-1:000000000000:log-group:x:*");
@@ -116,7 +119,8 @@ TEST_F(LogsTest, RejectsInvalidGroupAndStreamNames) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::logs_invalid_parameter);
   EXPECT_EQ(bad.error().message,
-            "1 validation error detected: Value 'has space' at 'logGroupName' failed to satisfy constraint: Member "
+            "1 validation error detected: Value 'has space' at 'logGroupName' failed to satisfy "
+            "constraint: Member "
             "must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
   r.log_group_name = "";
   EXPECT_EQ(logs_->create_log_group(r).error().code, ErrorCode::logs_invalid_parameter);
@@ -168,7 +172,8 @@ TEST_F(LogsTest, AcceptsGroupArnsAsIdentifiers) {
     auto r = logs_->describe_log_streams(req);
     ASSERT_TRUE(r) << id << ": " << r.error().message;
     ASSERT_EQ(r->log_streams.size(), 1u);
-    EXPECT_EQ(r->log_streams[0].arn, "arn:aws:logs:us-east-1:000000000000:log-group:/app/orders:log-stream:s1");
+    EXPECT_EQ(r->log_streams[0].arn,
+              "arn:aws:logs:us-east-1:000000000000:log-group:/app/orders:log-stream:s1");
   }
   req.log_group = "arn:aws:logs:eu-west-1:000000000000:log-group:/app/orders";
   EXPECT_EQ(logs_->describe_log_streams(req).error().code, ErrorCode::logs_resource_not_found);
@@ -181,14 +186,16 @@ TEST_F(LogsTest, TagsAreMergedRemovedAndBounded) {
   ASSERT_TRUE(logs_->create_log_group(r));
   ASSERT_TRUE(logs_->tag_log_group("g", {{"team", "orders"}, {"env", "prod"}}));
   EXPECT_EQ(*logs_->list_tags("g"), (LogTags{{"env", "prod"}, {"team", "orders"}}));
-  ASSERT_TRUE(logs_->untag_log_group("arn:aws:logs:us-east-1:000000000000:log-group:g", {"env", "absent"}));
+  ASSERT_TRUE(
+      logs_->untag_log_group("arn:aws:logs:us-east-1:000000000000:log-group:g", {"env", "absent"}));
   EXPECT_EQ(*logs_->list_tags("g"), (LogTags{{"team", "orders"}}));
   LogTags many;
   for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
   auto too_many = logs_->tag_log_group("g", many);
   ASSERT_FALSE(too_many);
   EXPECT_EQ(too_many.error().code, ErrorCode::logs_too_many_tags);
-  EXPECT_EQ(logs_->tag_log_group("g", {{"bad{key", "v"}}).error().code, ErrorCode::logs_invalid_parameter);
+  EXPECT_EQ(logs_->tag_log_group("g", {{"bad{key", "v"}}).error().code,
+            ErrorCode::logs_invalid_parameter);
   EXPECT_EQ(logs_->list_tags("missing").error().code, ErrorCode::logs_resource_not_found);
 }
 
@@ -208,7 +215,8 @@ TEST_F(LogsTest, DeletionProtectionBlocksDeletesUntilDisabled) {
 
 TEST_F(LogsTest, LogSinkCreatesGroupAndStreamOnFirstUse) {
   LogSink& sink = *logs_;
-  sink.write("/aws/lambda/fn", "2025/06/15/[$LATEST]0123", clock_.now(), "START RequestId: r1 Version: $LATEST");
+  sink.write("/aws/lambda/fn", "2025/06/15/[$LATEST]0123", clock_.now(),
+             "START RequestId: r1 Version: $LATEST");
   clock_.advance(Millis(5));
   sink.write("/aws/lambda/fn", "2025/06/15/[$LATEST]0123", clock_.now(), "END RequestId: r1");
   ASSERT_TRUE(logs_->flush());
@@ -223,8 +231,9 @@ TEST_F(LogsTest, LogSinkCreatesGroupAndStreamOnFirstUse) {
   EXPECT_EQ(s.last_event_timestamp, now());
   EXPECT_EQ(s.last_ingestion_time, now());
   EXPECT_TRUE(s.upload_sequence_token);
-  EXPECT_EQ(all_messages("/aws/lambda/fn", "2025/06/15/[$LATEST]0123"),
-            (std::vector<std::string>{"START RequestId: r1 Version: $LATEST", "END RequestId: r1"}));
+  EXPECT_EQ(
+      all_messages("/aws/lambda/fn", "2025/06/15/[$LATEST]0123"),
+      (std::vector<std::string>{"START RequestId: r1 Version: $LATEST", "END RequestId: r1"}));
   sink.write("bad name", "s", clock_.now(), "dropped");
   sink.write("g", "bad:stream", clock_.now(), "dropped");
   EXPECT_EQ(logs_->stats().dropped_lines, 2u);
@@ -236,7 +245,8 @@ TEST_F(LogsTest, ConcurrentSinkWritersLoseNothing) {
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < kLines; ++i)
-        logs_->write("/aws/lambda/fn", "w" + std::to_string(t), clock_.now(), "line " + std::to_string(i));
+        logs_->write("/aws/lambda/fn", "w" + std::to_string(t), clock_.now(),
+                     "line " + std::to_string(i));
     });
   for (auto& th : threads) th.join();
   ASSERT_TRUE(logs_->flush());
@@ -254,7 +264,8 @@ TEST_F(LogsTest, ConcurrentSinkWritersLoseNothing) {
 // ---------------------------------------------------------------- describe pagination
 
 TEST_F(LogsTest, DescribeLogGroupsPaginatesByPrefixAndPattern) {
-  for (std::string n : {"/app/e", "/app/a", "/other/x", "/app/c", "/app/b", "/app/d", "zeta"}) group(n);
+  for (std::string n : {"/app/e", "/app/a", "/other/x", "/app/c", "/app/b", "/app/d", "zeta"})
+    group(n);
   DescribeLogGroupsRequest req;
   req.log_group_name_prefix = "/app/";
   req.limit = 2;
@@ -287,7 +298,8 @@ TEST_F(LogsTest, DescribeLogGroupsPaginatesByPrefixAndPattern) {
   bad.next_token.reset();
   bad.limit = 51;
   EXPECT_EQ(logs_->describe_log_groups(bad).error().message,
-            "1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: Member must have value "
+            "1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: "
+            "Member must have value "
             "less than or equal to 50");
   bad.limit = 0;
   EXPECT_EQ(logs_->describe_log_groups(bad).error().code, ErrorCode::logs_invalid_parameter);
@@ -350,7 +362,8 @@ TEST_F(LogsTest, DescribeLogStreamsOrdersByNameOrLastEventTimeAndPaginates) {
   DescribeLogStreamsRequest by_time = by_name;
   by_time.order_by = LogStreamOrder::last_event_time;
   by_time.next_token = first->next_token;
-  EXPECT_EQ(logs_->describe_log_streams(by_time).error().message, "The specified nextToken is invalid.");
+  EXPECT_EQ(logs_->describe_log_streams(by_time).error().message,
+            "The specified nextToken is invalid.");
 }
 
 // ---------------------------------------------------------------- PutLogEvents
@@ -360,7 +373,8 @@ TEST_F(LogsTest, PutLogEventsEnforcesAwsBatchRules) {
   stream("g", "s");
   auto unordered = logs_->put_log_events("g", "s", {{now(), "b"}, {now() - 1, "a"}});
   ASSERT_FALSE(unordered);
-  EXPECT_EQ(unordered.error().message, "Log events in a single PutLogEvents request must be in chronological order.");
+  EXPECT_EQ(unordered.error().message,
+            "Log events in a single PutLogEvents request must be in chronological order.");
 
   std::vector<InputLogEvent> big(2, InputLogEvent{now(), std::string(524'288, 'x')});
   auto too_big = logs_->put_log_events("g", "s", big);
@@ -372,7 +386,8 @@ TEST_F(LogsTest, PutLogEventsEnforcesAwsBatchRules) {
   auto empty = logs_->put_log_events("g", "s", {{now(), ""}});
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message,
-            "1 validation error detected: Value '' at 'logEvents.1.member.message' failed to satisfy constraint: "
+            "1 validation error detected: Value '' at 'logEvents.1.member.message' failed to "
+            "satisfy constraint: "
             "Member must have length greater than or equal to 1");
   EXPECT_EQ(logs_->put_log_events("g", "s", {}).error().code, ErrorCode::logs_invalid_parameter);
   std::vector<InputLogEvent> many(10'001, InputLogEvent{now(), "x"});
@@ -380,24 +395,29 @@ TEST_F(LogsTest, PutLogEventsEnforcesAwsBatchRules) {
 
   auto span = logs_->put_log_events("g", "s", {{now() - kDay - 1, "a"}, {now(), "b"}});
   ASSERT_FALSE(span);
-  EXPECT_EQ(span.error().message,
-            "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
+  EXPECT_EQ(
+      span.error().message,
+      "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.");
 }
 
 TEST_F(LogsTest, PutLogEventsSkipsTooOldTooNewAndExpiredEventsAndSaysWhich) {
   group("g");
   stream("g", "s");
   std::int64_t t = now();
-  auto r = logs_->put_log_events(
-      "g", "s",
-      {{t - 15 * kDay, "too old 1"}, {t - 14 * kDay - 1, "too old 2"}, {t - 1000, "ok 1"}, {t, "ok 2"},
-       {t + 2 * 3600 * 1000, "ok 3: exactly 2h ahead"}, {t + 2 * 3600 * 1000 + 1, "too new"}});
+  auto r = logs_->put_log_events("g", "s",
+                                 {{t - 15 * kDay, "too old 1"},
+                                  {t - 14 * kDay - 1, "too old 2"},
+                                  {t - 1000, "ok 1"},
+                                  {t, "ok 2"},
+                                  {t + 2 * 3600 * 1000, "ok 3: exactly 2h ahead"},
+                                  {t + 2 * 3600 * 1000 + 1, "too new"}});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->too_old_log_event_end_index, 2);
   EXPECT_EQ(r->too_new_log_event_start_index, 5);
   EXPECT_FALSE(r->expired_log_event_end_index);
   EXPECT_FALSE(r->next_sequence_token.empty());
-  EXPECT_EQ(all_messages("g", "s"), (std::vector<std::string>{"ok 1", "ok 2", "ok 3: exactly 2h ahead"}));
+  EXPECT_EQ(all_messages("g", "s"),
+            (std::vector<std::string>{"ok 1", "ok 2", "ok 3: exactly 2h ahead"}));
 
   ASSERT_TRUE(logs_->put_retention_policy("g", 1));
   auto expired = logs_->put_log_events("g", "s", {{t - 2 * kDay, "expired"}, {t, "kept"}});
@@ -507,7 +527,8 @@ TEST_F(LogsTest, GetLogEventsHonoursTheTimeRangeAndRejectsBadInput) {
   req.next_token.reset();
   req.limit = 10'001;
   EXPECT_EQ(logs_->get_log_events(req).error().message,
-            "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have "
+            "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: "
+            "Member must have "
             "value less than or equal to 10000");
   req.limit.reset();
   req.log_stream_name = "missing";
@@ -617,7 +638,8 @@ TEST_F(LogsFilterTest, SelectsStreamsAndTimeRangeInclusively) {
   FilterLogEventsRequest bad_token;
   bad_token.log_group = "g";
   bad_token.next_token = "e/a/1";
-  EXPECT_EQ(logs_->filter_log_events(bad_token).error().message, "The specified nextToken is invalid.");
+  EXPECT_EQ(logs_->filter_log_events(bad_token).error().message,
+            "The specified nextToken is invalid.");
   FilterLogEventsRequest no_group;
   no_group.log_group = "nope";
   EXPECT_EQ(logs_->filter_log_events(no_group).error().code, ErrorCode::logs_resource_not_found);
@@ -670,7 +692,8 @@ TEST(LogsFilterPattern, MatchesJsonSelectors) {
     EXPECT_TRUE(r) << s << ": " << (r ? "" : r.error().message);
     return r ? *r : *FilterPattern::parse("");
   };
-  std::string line = R"({"level":"error","n":5,"user":{"id":"u-17","admin":true},"tags":["a","b"],"gone":null})";
+  std::string line =
+      R"({"level":"error","n":5,"user":{"id":"u-17","admin":true},"tags":["a","b"],"gone":null})";
   EXPECT_TRUE(p(R"({ $.level = "error" })").matches(line));
   EXPECT_FALSE(p(R"({ $.level = "info" })").matches(line));
   EXPECT_TRUE(p(R"({ $.level = err* })").matches(line));
@@ -691,8 +714,9 @@ TEST(LogsFilterPattern, MatchesJsonSelectors) {
 }
 
 TEST(LogsFilterPattern, RejectsUnparseablePatterns) {
-  for (std::string_view bad : {"\"unterminated", "\"\"", "{ $.a = }", "{ $.a = 1", "{ a = 1 }", "{ $.a > \"x\" }",
-                               "{ ($.a = 1 }", "a(b", "?", "-", "[ip, user]", "%ERR.*%", "{ $. = 1 }"}) {
+  for (std::string_view bad :
+       {"\"unterminated", "\"\"", "{ $.a = }", "{ $.a = 1", "{ a = 1 }", "{ $.a > \"x\" }",
+        "{ ($.a = 1 }", "a(b", "?", "-", "[ip, user]", "%ERR.*%", "{ $. = 1 }"}) {
     auto r = FilterPattern::parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::logs_invalid_parameter);
@@ -741,7 +765,8 @@ TEST_F(LogsTest, RetentionHidesExpiredEventsAndTheSweepDeletesThem) {
   auto bad = logs_->put_retention_policy("g", 2);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::logs_invalid_parameter);
-  EXPECT_TRUE(bad.error().message.find("Member must satisfy enum value set: [1, 3, 5, 7, 14") != std::string::npos);
+  EXPECT_TRUE(bad.error().message.find("Member must satisfy enum value set: [1, 3, 5, 7, 14") !=
+              std::string::npos);
 }
 
 TEST_F(LogsTest, TheBackgroundSweepRunsOnTheClock) {
@@ -778,7 +803,8 @@ TEST_F(LogsTest, RestartKeepsGroupsStreamsEventsAndSinkLines) {
   ASSERT_TRUE(logs_->put_retention_policy("api", 14));
   stream("api", "s");
   put("api", "s", {"one", "two"}, now() - 10);
-  for (int i = 0; i < 100; ++i) logs_->write("/aws/lambda/fn", "w", clock_.now(), "sink " + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    logs_->write("/aws/lambda/fn", "w", clock_.now(), "sink " + std::to_string(i));
   // No flush: destroying the service submits the buffered lines and waits for them.
   reopen();
   auto groups = logs_->describe_log_groups({});
@@ -815,7 +841,8 @@ TEST_F(LogsTest, MessagesBeyondTheCacheAreReadBackFromTheStore) {
   constexpr int kLines = 3000;
   std::vector<std::string> want;
   for (int i = 0; i < kLines; ++i) {
-    std::string m = "line " + std::to_string(i) + " " + std::string(100, static_cast<char>('a' + i % 26));
+    std::string m =
+        "line " + std::to_string(i) + " " + std::string(100, static_cast<char>('a' + i % 26));
     want.push_back(m);
     logs_->write("/aws/lambda/fn", "w", clock_.now(), m);
   }
@@ -849,7 +876,8 @@ TEST_F(LogsTest, DeleteLogGroupDeletesItsStreamsAndEvents) {
   ASSERT_TRUE(logs_->delete_log_group("g"));
   EXPECT_EQ(logs_->stats().events, 0u);
   EXPECT_EQ(logs_->stats().cached_bytes, 0u);
-  EXPECT_EQ(logs_->delete_log_group("g").error().message, "The specified log group does not exist.");
+  EXPECT_EQ(logs_->delete_log_group("g").error().message,
+            "The specified log group does not exist.");
   reopen();
   EXPECT_EQ(logs_->stats().groups, 0u);
   // Nothing of it is left on disk.

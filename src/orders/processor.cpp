@@ -169,11 +169,18 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
 
   BatchResult batch;
   batch.records.reserve(list.size());
+  // The margin is at most a quarter of the time the invocation had when it started, so a short
+  // timeout (1 s) still leaves time to work.
+  Millis margin = options.deadline_margin;
+  if (options.deadline) {
+    auto remaining = std::chrono::duration_cast<Millis>(*options.deadline - clock.now());
+    margin = std::max(Millis(0), std::min(margin, remaining / 4));
+  }
   for (const JsonValue& record : list) {
     RecordResult r;
     r.message_id = record.find("messageId")->as_string();
     std::optional<bool> retryable;
-    if (options.deadline && clock.now() >= *options.deadline - options.deadline_margin) {
+    if (options.deadline && clock.now() >= *options.deadline - margin) {
       r.outcome = RecordOutcome::not_attempted;
       r.reason = "not attempted: the invocation deadline is near";
     } else {

@@ -79,8 +79,9 @@ class LogSink {
 };
 
 struct ProcessOptions {
-  // When set, records not yet started once now >= deadline - deadline_margin are not
-  // attempted (they fail, to be retried) so the batch answers before the function times out.
+  // When set, records not yet started once now >= deadline - margin are not attempted (they
+  // fail, to be retried) so the batch answers before the function times out. The margin is
+  // deadline_margin, or a quarter of the time left when the batch starts if that is less.
   std::optional<TimePoint> deadline;
   Millis deadline_margin{1000};
   // EMF dimensions (name, value), e.g. {"FunctionName", "ProcessOrderLambda"}; none by

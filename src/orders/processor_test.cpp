@@ -218,7 +218,7 @@ TEST_F(Processor, AnEmptyBatchSucceeds) {
 
 TEST_F(Processor, LeavesRecordsUnattemptedWhenTheDeadlineIsNear) {
   ProcessOptions options;
-  options.deadline = clock.now() + Millis(500);
+  options.deadline = clock.now();  // already due
   options.deadline_margin = Millis(1000);
   auto r = run(event({record("m-1", R"({"orderId":"o-1"})")}), options);
   ASSERT_TRUE(r.has_value());
@@ -226,6 +226,17 @@ TEST_F(Processor, LeavesRecordsUnattemptedWhenTheDeadlineIsNear) {
   EXPECT_EQ(r->not_attempted, 1u);
   EXPECT_EQ(store.calls, 0);
   EXPECT_EQ(record_logs()[0].find("outcome")->as_string(), "not_attempted");
+}
+
+TEST_F(Processor, AShortTimeoutStillLeavesTimeToWork) {
+  // A 1 s function timeout with the default 1 s margin: the margin shrinks to a quarter.
+  ProcessOptions options;
+  options.deadline = clock.now() + Millis(1000);
+  auto r = run(event({record("m-1", R"({"orderId":"o-1"})")}), options);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->failed_message_ids.empty());
+  EXPECT_EQ(r->not_attempted, 0u);
+  EXPECT_EQ(store.calls, 1);
 }
 
 TEST_F(Processor, LogsNullReceiveCountWhenTheAttributeIsMissing) {

@@ -1,7 +1,6 @@
 #include "server/logs_api.h"
 
 #include <boost/json.hpp>
-
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -33,14 +32,14 @@ struct Problems {
     if (!fatal) fatal = std::move(e);
   }
   void violate(std::string value, std::string_view path, std::string_view rule) {
-    violations.push_back("Value " + value + " at '" + std::string(path) + "' failed to satisfy constraint: " +
-                         std::string(rule));
+    violations.push_back("Value " + value + " at '" + std::string(path) +
+                         "' failed to satisfy constraint: " + std::string(rule));
   }
   bool ok() const { return !fatal && violations.empty(); }
   Error error() const {
     if (fatal) return *fatal;
-    std::string m = std::to_string(violations.size()) + " validation error" + (violations.size() > 1 ? "s" : "") +
-                    " detected: ";
+    std::string m = std::to_string(violations.size()) + " validation error" +
+                    (violations.size() > 1 ? "s" : "") + " detected: ";
     for (std::size_t i = 0; i < violations.size(); ++i) m += (i ? "; " : "") + violations[i];
     return Error{ErrorCode::logs_invalid_parameter, std::move(m)};
   }
@@ -58,7 +57,8 @@ std::string java_number_class(const json::value& v) {
 // member of the wrong JSON type is a SerializationException.
 class Fields {
  public:
-  Fields(const json::object* o, Problems& p, std::string prefix = {}) : o_(o), p_(p), prefix_(std::move(prefix)) {}
+  Fields(const json::object* o, Problems& p, std::string prefix = {})
+      : o_(o), p_(p), prefix_(std::move(prefix)) {}
 
   std::string path(std::string_view key) const { return prefix_ + std::string(key); }
 
@@ -78,9 +78,12 @@ class Fields {
     const json::value* v = raw(key);
     if (v == nullptr) return std::nullopt;
     if (v->is_string()) return std::string(v->get_string());
-    if (v->is_bool()) serialization("class java.lang.Boolean can not be converted to an String");
-    else if (v->is_number()) serialization("class " + java_number_class(*v) + " can not be converted to an String");
-    else structural(*v);
+    if (v->is_bool())
+      serialization("class java.lang.Boolean can not be converted to an String");
+    else if (v->is_number())
+      serialization("class " + java_number_class(*v) + " can not be converted to an String");
+    else
+      structural(*v);
     return std::nullopt;
   }
 
@@ -115,7 +118,8 @@ class Fields {
                : v->is_int64() ? static_cast<double>(v->get_int64())
                                : static_cast<double>(v->get_uint64());
     if (!(d >= lo && d <= hi)) {
-      serialization("Numeric value (" + json::serialize(*v) + ") out of range of " + (is_long ? "long" : "int"));
+      serialization("Numeric value (" + json::serialize(*v) + ") out of range of " +
+                    (is_long ? "long" : "int"));
       return std::nullopt;
     }
     if (v->is_int64()) return v->get_int64();
@@ -128,9 +132,12 @@ class Fields {
     const json::value* v = raw(key);
     if (v == nullptr) return std::nullopt;
     if (v->is_bool()) return v->get_bool();
-    if (v->is_string()) serialization("class java.lang.String can not be converted to an Boolean");
-    else if (v->is_number()) serialization("class " + java_number_class(*v) + " can not be converted to an Boolean");
-    else structural(*v);
+    if (v->is_string())
+      serialization("class java.lang.String can not be converted to an Boolean");
+    else if (v->is_number())
+      serialization("class " + java_number_class(*v) + " can not be converted to an Boolean");
+    else
+      structural(*v);
     return std::nullopt;
   }
 
@@ -139,7 +146,8 @@ class Fields {
     const json::value* v = raw(key);
     if (v == nullptr) return nullptr;
     if (v->is_array()) return &v->get_array();
-    serialization(v->is_object() ? "Start of structure or map found where not expected." : "Expected list or null");
+    serialization(v->is_object() ? "Start of structure or map found where not expected."
+                                 : "Expected list or null");
     return nullptr;
   }
 
@@ -148,20 +156,22 @@ class Fields {
     const json::value* v = raw(key);
     if (v == nullptr) return nullptr;
     if (v->is_object()) return &v->get_object();
-    serialization(v->is_array() ? "Start of list found where not expected" : "Expected map or null");
+    serialization(v->is_array() ? "Start of list found where not expected"
+                                : "Expected map or null");
     return nullptr;
   }
 
   // A list of strings with the model's size bounds.
-  std::optional<std::vector<std::string>> strings(std::string_view key, std::size_t min, std::size_t max,
-                                                  bool required = false) {
+  std::optional<std::vector<std::string>> strings(std::string_view key, std::size_t min,
+                                                  std::size_t max, bool required = false) {
     const json::array* a = list(key, required);
     if (a == nullptr) return std::nullopt;
     std::vector<std::string> out;
     for (const auto& v : *a) {
       if (!v.is_string()) {
-        serialization(v.is_number() ? "class " + java_number_class(v) + " can not be converted to an String"
-                                    : std::string("Expected a string in ") + std::string(key));
+        serialization(v.is_number()
+                          ? "class " + java_number_class(v) + " can not be converted to an String"
+                          : std::string("Expected a string in ") + std::string(key));
         return std::nullopt;
       }
       out.emplace_back(v.get_string());
@@ -179,7 +189,8 @@ class Fields {
     for (const auto& kv : *o) {
       if (!kv.value().is_string()) {
         serialization(kv.value().is_number()
-                          ? "class " + java_number_class(kv.value()) + " can not be converted to an String"
+                          ? "class " + java_number_class(kv.value()) +
+                                " can not be converted to an String"
                           : std::string("Expected a string value in ") + std::string(key));
         return std::nullopt;
       }
@@ -189,7 +200,8 @@ class Fields {
     return out;
   }
 
-  std::optional<std::string> enumeration(std::string_view key, std::initializer_list<std::string_view> allowed,
+  std::optional<std::string> enumeration(std::string_view key,
+                                         std::initializer_list<std::string_view> allowed,
                                          bool required = false) {
     auto s = str(key, required);
     if (!s) return std::nullopt;
@@ -207,15 +219,19 @@ class Fields {
  private:
   void size_check(std::string_view key, std::size_t n, std::size_t min, std::size_t max) {
     if (n < min)
-      p_.violate("[]", path(key), "Member must have length greater than or equal to " + std::to_string(min));
+      p_.violate("[]", path(key),
+                 "Member must have length greater than or equal to " + std::to_string(min));
     else if (n > max)
-      p_.violate("[...]", path(key), "Member must have length less than or equal to " + std::to_string(max));
+      p_.violate("[...]", path(key),
+                 "Member must have length less than or equal to " + std::to_string(max));
   }
   void structural(const json::value& v) {
     serialization(v.is_array() ? "Start of list found where not expected"
                                : "Start of structure or map found where not expected.");
   }
-  void serialization(std::string message) { p_.set_fatal(Error{ErrorCode::serialization_exception, std::move(message)}); }
+  void serialization(std::string message) {
+    p_.set_fatal(Error{ErrorCode::serialization_exception, std::move(message)});
+  }
 
   const json::object* o_;
   Problems& p_;
@@ -227,8 +243,8 @@ std::optional<Error> check(const Problems& p) {
   return p.error();
 }
 
-#define LOGS_CHECK(fields)                                              \
-  do {                                                                  \
+#define LOGS_CHECK(fields)                                                   \
+  do {                                                                       \
     if (auto bad = check((fields).problems())) return std::unexpected(*bad); \
   } while (0)
 
@@ -239,7 +255,8 @@ std::optional<std::string> group_of(Fields& f) {
   Problems& p = f.problems();
   if (!p.ok()) return std::nullopt;
   if (name && id) {
-    p.set_fatal(Error{ErrorCode::logs_validation, "LogGroup name and LogGroup ARN are mutually exclusive parameters."});
+    p.set_fatal(Error{ErrorCode::logs_validation,
+                      "LogGroup name and LogGroup ARN are mutually exclusive parameters."});
     return std::nullopt;
   }
   if (!name && !id) {
@@ -326,13 +343,16 @@ Outcome describe_log_groups(engine::Logs& logs, Fields& f) {
   req.next_token = f.token("nextToken");
   if (auto l = f.integer("limit", false)) req.limit = static_cast<int>(*l);
   f.boolean("includeLinkedAccounts");
-  req.log_group_class = f.enumeration("logGroupClass", {"STANDARD", "INFREQUENT_ACCESS", "DELIVERY"});
-  if (auto ids = f.strings("logGroupIdentifiers", 1, 50)) req.log_group_identifiers = std::move(*ids);
+  req.log_group_class =
+      f.enumeration("logGroupClass", {"STANDARD", "INFREQUENT_ACCESS", "DELIVERY"});
+  if (auto ids = f.strings("logGroupIdentifiers", 1, 50))
+    req.log_group_identifiers = std::move(*ids);
   LOGS_CHECK(f);
   auto r = logs.describe_log_groups(req);
   if (!r) return std::unexpected(r.error());
   json::array groups;
-  for (const auto& g : r->log_groups) groups.push_back(group_json(g, req.log_group_name_pattern.has_value()));
+  for (const auto& g : r->log_groups)
+    groups.push_back(group_json(g, req.log_group_name_pattern.has_value()));
   json::object out{{"logGroups", std::move(groups)}};
   if (r->next_token) out["nextToken"] = *r->next_token;
   return out;
@@ -405,7 +425,8 @@ Outcome put_log_events(engine::Logs& logs, Fields& f) {
   Problems& p = f.problems();
   std::vector<engine::InputLogEvent> events;
   if (list != nullptr) {
-    if (list->empty()) p.violate("[]", "logEvents", "Member must have length greater than or equal to 1");
+    if (list->empty())
+      p.violate("[]", "logEvents", "Member must have length greater than or equal to 1");
     if (list->size() > engine::kMaxLogEventsPerBatch)
       p.violate("[...]", "logEvents", "Member must have length less than or equal to 10000");
     events.reserve(list->size());
@@ -413,8 +434,9 @@ Outcome put_log_events(engine::Logs& logs, Fields& f) {
     for (const auto& v : *list) {
       ++i;
       if (!v.is_object()) {
-        p.set_fatal(Error{ErrorCode::serialization_exception,
-                          v.is_array() ? "Start of list found where not expected" : "Expected a structure"});
+        p.set_fatal(Error{
+            ErrorCode::serialization_exception,
+            v.is_array() ? "Start of list found where not expected" : "Expected a structure"});
         break;
       }
       Fields ef(&v.get_object(), p, "logEvents." + std::to_string(i) + ".member.");
@@ -428,9 +450,12 @@ Outcome put_log_events(engine::Logs& logs, Fields& f) {
   if (!r) return std::unexpected(r.error());
   json::object out{{"nextSequenceToken", r->next_sequence_token}};
   json::object rejected;
-  if (r->too_new_log_event_start_index) rejected["tooNewLogEventStartIndex"] = *r->too_new_log_event_start_index;
-  if (r->too_old_log_event_end_index) rejected["tooOldLogEventEndIndex"] = *r->too_old_log_event_end_index;
-  if (r->expired_log_event_end_index) rejected["expiredLogEventEndIndex"] = *r->expired_log_event_end_index;
+  if (r->too_new_log_event_start_index)
+    rejected["tooNewLogEventStartIndex"] = *r->too_new_log_event_start_index;
+  if (r->too_old_log_event_end_index)
+    rejected["tooOldLogEventEndIndex"] = *r->too_old_log_event_end_index;
+  if (r->expired_log_event_end_index)
+    rejected["expiredLogEventEndIndex"] = *r->expired_log_event_end_index;
   if (!rejected.empty()) out["rejectedLogEventsInfo"] = std::move(rejected);
   return out;
 }
@@ -453,7 +478,8 @@ Outcome get_log_events(engine::Logs& logs, Fields& f) {
   json::array events;
   events.reserve(r->events.size());
   for (const auto& e : r->events)
-    events.push_back(json::object{{"timestamp", e.timestamp}, {"message", e.message}, {"ingestionTime", e.ingestion_time}});
+    events.push_back(json::object{
+        {"timestamp", e.timestamp}, {"message", e.message}, {"ingestionTime", e.ingestion_time}});
   return json::object{{"events", std::move(events)},
                       {"nextForwardToken", r->next_forward_token},
                       {"nextBackwardToken", r->next_backward_token}};
@@ -486,8 +512,8 @@ Outcome filter_log_events(engine::Logs& logs, Fields& f) {
                                   {"eventId", e.event_id}});
   json::array searched;
   for (const auto& s : r->searched_log_streams)
-    searched.push_back(
-        json::object{{"logStreamName", s.log_stream_name}, {"searchedCompletely", s.searched_completely}});
+    searched.push_back(json::object{{"logStreamName", s.log_stream_name},
+                                    {"searchedCompletely", s.searched_completely}});
   json::object out{{"events", std::move(events)}, {"searchedLogStreams", std::move(searched)}};
   if (r->next_token) out["nextToken"] = *r->next_token;
   return out;
@@ -499,11 +525,13 @@ Outcome filter_log_events(engine::Logs& logs, Fields& f) {
 std::optional<std::string> resource_arn(Fields& f) {
   auto arn = f.str("resourceArn", true);
   if (arn && !arn->starts_with("arn:")) {
-    f.problems().set_fatal(Error{ErrorCode::logs_invalid_parameter, "Invalid resource ARN: " + *arn});
+    f.problems().set_fatal(
+        Error{ErrorCode::logs_invalid_parameter, "Invalid resource ARN: " + *arn});
     return std::nullopt;
   }
   if (arn && arn->find(":log-group:") == std::string::npos) {
-    f.problems().set_fatal(Error{ErrorCode::logs_resource_not_found, "The specified resource does not exist."});
+    f.problems().set_fatal(
+        Error{ErrorCode::logs_resource_not_found, "The specified resource does not exist."});
     return std::nullopt;
   }
   return arn;
@@ -596,15 +624,20 @@ ApiResponse logs_handle(engine::Logs& logs, std::string_view operation, std::str
     json::parse_options opts;
     opts.max_depth = kMaxJsonDepth;
     doc = json::parse(body, ec, {}, opts);
-    if (ec) return error(Error{ErrorCode::serialization_exception, "Malformed JSON request body: " + ec.message()});
+    if (ec)
+      return error(Error{ErrorCode::serialization_exception,
+                         "Malformed JSON request body: " + ec.message()});
   }
   auto it = handlers().find(operation);
   if (it == handlers().end())
-    return error(Error{ErrorCode::unknown_operation, "Unknown operation: Logs_20140328." + std::string(operation)});
-  if (body.empty()) return error(Error{ErrorCode::serialization_exception, "The request body is empty"});
+    return error(Error{ErrorCode::unknown_operation,
+                       "Unknown operation: Logs_20140328." + std::string(operation)});
+  if (body.empty())
+    return error(Error{ErrorCode::serialization_exception, "The request body is empty"});
   if (!doc.is_object())
-    return error(Error{ErrorCode::serialization_exception, doc.is_array() ? "Start of list found where not expected"
-                                                                          : "Expected a JSON object as the request body"});
+    return error(Error{ErrorCode::serialization_exception,
+                       doc.is_array() ? "Start of list found where not expected"
+                                      : "Expected a JSON object as the request body"});
   Problems problems;
   Fields fields(&doc.get_object(), problems);
   Outcome out = it->second(logs, fields);

@@ -61,7 +61,9 @@ class LogsApiTest : public ::testing::Test {
     if (!ec && v.is_object()) out.body = v.get_object();
     return out;
   }
-  Reply call(std::string_view op, const json::object& body) { return call(op, json::serialize(body)); }
+  Reply call(std::string_view op, const json::object& body) {
+    return call(op, json::serialize(body));
+  }
 
   json::object ok(std::string_view op, const json::object& body) {
     Reply r = call(op, body);
@@ -80,7 +82,9 @@ class LogsApiTest : public ::testing::Test {
 };
 
 TEST_F(LogsApiTest, LogGroupLifecycle) {
-  EXPECT_TRUE(ok("CreateLogGroup", {{"logGroupName", "/aws/lambda/fn"}, {"tags", {{"team", "orders"}}}}).empty());
+  EXPECT_TRUE(
+      ok("CreateLogGroup", {{"logGroupName", "/aws/lambda/fn"}, {"tags", {{"team", "orders"}}}})
+          .empty());
   auto d = ok("DescribeLogGroups", {});
   const auto& g = d.at("logGroups").as_array().at(0).as_object();
   EXPECT_EQ(g.at("logGroupName"), "/aws/lambda/fn");
@@ -96,17 +100,25 @@ TEST_F(LogsApiTest, LogGroupLifecycle) {
   expect_error(call("CreateLogGroup", json::object{{"logGroupName", "/aws/lambda/fn"}}),
                "ResourceAlreadyExistsException", "The specified log group already exists");
 
-  EXPECT_TRUE(ok("PutRetentionPolicy", {{"logGroupName", "/aws/lambda/fn"}, {"retentionInDays", 7}}).empty());
-  EXPECT_EQ(ok("DescribeLogGroups", {}).at("logGroups").as_array()[0].at("retentionInDays").as_int64(), 7);
-  Reply bad = call("PutRetentionPolicy", json::object{{"logGroupName", "/aws/lambda/fn"}, {"retentionInDays", 8}});
+  EXPECT_TRUE(ok("PutRetentionPolicy", {{"logGroupName", "/aws/lambda/fn"}, {"retentionInDays", 7}})
+                  .empty());
+  EXPECT_EQ(
+      ok("DescribeLogGroups", {}).at("logGroups").as_array()[0].at("retentionInDays").as_int64(),
+      7);
+  Reply bad = call("PutRetentionPolicy",
+                   json::object{{"logGroupName", "/aws/lambda/fn"}, {"retentionInDays", 8}});
   EXPECT_EQ(bad.type(), "InvalidParameterException");
   EXPECT_NE(bad.message().find("Value '8' at 'retentionInDays'"), std::string::npos) << bad.raw;
   ok("DeleteRetentionPolicy", {{"logGroupName", "/aws/lambda/fn"}});
-  EXPECT_FALSE(ok("DescribeLogGroups", {}).at("logGroups").as_array()[0].as_object().contains("retentionInDays"));
+  EXPECT_FALSE(ok("DescribeLogGroups", {})
+                   .at("logGroups")
+                   .as_array()[0]
+                   .as_object()
+                   .contains("retentionInDays"));
 
   ok("DeleteLogGroup", {{"logGroupName", "/aws/lambda/fn"}});
-  expect_error(call("DeleteLogGroup", json::object{{"logGroupName", "/aws/lambda/fn"}}), "ResourceNotFoundException",
-               "The specified log group does not exist.");
+  expect_error(call("DeleteLogGroup", json::object{{"logGroupName", "/aws/lambda/fn"}}),
+               "ResourceNotFoundException", "The specified log group does not exist.");
   EXPECT_TRUE(ok("DescribeLogGroups", {}).at("logGroups").as_array().empty());
 }
 
@@ -117,7 +129,8 @@ TEST_F(LogsApiTest, DescribeLogGroupsPaginatesWithNextToken) {
   std::vector<std::string> names;
   for (int guard = 0; guard < 10; ++guard) {
     auto page = ok("DescribeLogGroups", req);
-    for (const auto& g : page.at("logGroups").as_array()) names.emplace_back(g.at("logGroupName").as_string());
+    for (const auto& g : page.at("logGroups").as_array())
+      names.emplace_back(g.at("logGroupName").as_string());
     if (!page.contains("nextToken")) break;
     req["nextToken"] = page.at("nextToken");
   }
@@ -127,10 +140,11 @@ TEST_F(LogsApiTest, DescribeLogGroupsPaginatesWithNextToken) {
   const auto& g = pat.at("logGroups").as_array().at(0).as_object();
   EXPECT_EQ(g.at("logGroupName"), "/q/other");
   EXPECT_FALSE(g.contains("storedBytes"));
-  expect_error(call("DescribeLogGroups", json::object{{"nextToken", "bogus"}}), "InvalidParameterException",
-               "The specified nextToken is invalid.");
+  expect_error(call("DescribeLogGroups", json::object{{"nextToken", "bogus"}}),
+               "InvalidParameterException", "The specified nextToken is invalid.");
   expect_error(call("DescribeLogGroups", json::object{{"limit", 0}}), "InvalidParameterException",
-               "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
+               "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
+               "Member must have value "
                "greater than or equal to 1");
 }
 
@@ -140,16 +154,20 @@ TEST_F(LogsApiTest, StreamsEventsAndTokens) {
   expect_error(call("CreateLogStream", json::object{{"logGroupName", "g"}, {"logStreamName", "s"}}),
                "ResourceAlreadyExistsException", "The specified log stream already exists");
   json::array events;
-  for (int i = 0; i < 5; ++i) events.push_back(json::object{{"timestamp", now() - 10 + i}, {"message", "m" + std::to_string(i)}});
-  auto put = ok("PutLogEvents", {{"logGroupName", "g"}, {"logStreamName", "s"}, {"logEvents", events}});
+  for (int i = 0; i < 5; ++i)
+    events.push_back(
+        json::object{{"timestamp", now() - 10 + i}, {"message", "m" + std::to_string(i)}});
+  auto put =
+      ok("PutLogEvents", {{"logGroupName", "g"}, {"logStreamName", "s"}, {"logEvents", events}});
   EXPECT_TRUE(put.at("nextSequenceToken").is_string());
   EXPECT_FALSE(put.contains("rejectedLogEventsInfo"));
 
-  auto rejected = ok("PutLogEvents", {{"logGroupName", "g"},
-                                      {"logStreamName", "s"},
-                                      {"sequenceToken", "ignored"},
-                                      {"logEvents", json::array{json::object{{"timestamp", now() + 3 * 3600 * 1000},
-                                                                             {"message", "from the future"}}}}});
+  auto rejected = ok("PutLogEvents",
+                     {{"logGroupName", "g"},
+                      {"logStreamName", "s"},
+                      {"sequenceToken", "ignored"},
+                      {"logEvents", json::array{json::object{{"timestamp", now() + 3 * 3600 * 1000},
+                                                             {"message", "from the future"}}}}});
   EXPECT_EQ(rejected.at("rejectedLogEventsInfo").at("tooNewLogEventStartIndex").as_int64(), 0);
 
   auto streams = ok("DescribeLogStreams", {{"logGroupName", "g"}});
@@ -161,14 +179,17 @@ TEST_F(LogsApiTest, StreamsEventsAndTokens) {
   EXPECT_EQ(s.at("arn"), "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s");
   EXPECT_EQ(s.at("storedBytes").as_int64(), 0);
   expect_error(call("DescribeLogStreams", json::object{{"logGroupName", "g"},
-                                                      {"orderBy", "LastEventTime"},
-                                                      {"logStreamNamePrefix", "s"}}),
-               "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.");
-  auto by_arn = ok("DescribeLogStreams", {{"logGroupIdentifier", "arn:aws:logs:us-east-1:000000000000:log-group:g"}});
+                                                       {"orderBy", "LastEventTime"},
+                                                       {"logStreamNamePrefix", "s"}}),
+               "InvalidParameterException",
+               "Cannot order by LastEventTime with a logStreamNamePrefix.");
+  auto by_arn = ok("DescribeLogStreams",
+                   {{"logGroupIdentifier", "arn:aws:logs:us-east-1:000000000000:log-group:g"}});
   EXPECT_EQ(by_arn.at("logStreams").as_array().size(), 1u);
 
   // GetLogEvents, forward from the head two at a time until the token repeats.
-  json::object req{{"logGroupName", "g"}, {"logStreamName", "s"}, {"startFromHead", true}, {"limit", 2}};
+  json::object req{
+      {"logGroupName", "g"}, {"logStreamName", "s"}, {"startFromHead", true}, {"limit", 2}};
   std::vector<std::string> got;
   for (int guard = 0; guard < 10; ++guard) {
     auto page = ok("GetLogEvents", req);
@@ -185,7 +206,8 @@ TEST_F(LogsApiTest, StreamsEventsAndTokens) {
   EXPECT_EQ(got, (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
 
   // FilterLogEvents pages with nextToken until it is absent.
-  json::object freq{{"logGroupName", "g"}, {"limit", 2}, {"interleaved", true}, {"filterPattern", "m"}};
+  json::object freq{
+      {"logGroupName", "g"}, {"limit", 2}, {"interleaved", true}, {"filterPattern", "m"}};
   std::vector<std::string> filtered;
   for (int guard = 0; guard < 10; ++guard) {
     auto page = ok("FilterLogEvents", freq);
@@ -199,8 +221,9 @@ TEST_F(LogsApiTest, StreamsEventsAndTokens) {
     freq["nextToken"] = page.at("nextToken");
   }
   EXPECT_EQ(filtered, got);
-  expect_error(call("FilterLogEvents", json::object{{"logGroupName", "g"}, {"filterPattern", "\"open"}}),
-               "InvalidParameterException", "Invalid filter pattern");
+  expect_error(
+      call("FilterLogEvents", json::object{{"logGroupName", "g"}, {"filterPattern", "\"open"}}),
+      "InvalidParameterException", "Invalid filter pattern");
 
   ok("DeleteLogStream", {{"logGroupName", "g"}, {"logStreamName", "s"}});
   expect_error(call("GetLogEvents", json::object{{"logGroupName", "g"}, {"logStreamName", "s"}}),
@@ -212,46 +235,59 @@ TEST_F(LogsApiTest, TagOperationsOldAndNew) {
   std::string arn = "arn:aws:logs:us-east-1:000000000000:log-group:g";
   ok("TagLogGroup", {{"logGroupName", "g"}, {"tags", {{"b", "2"}}}});
   ok("TagResource", {{"resourceArn", arn}, {"tags", {{"c", "3"}}}});
-  EXPECT_EQ(ok("ListTagsLogGroup", {{"logGroupName", "g"}}).at("tags"), (json::object{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
+  EXPECT_EQ(ok("ListTagsLogGroup", {{"logGroupName", "g"}}).at("tags"),
+            (json::object{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
   ok("UntagLogGroup", {{"logGroupName", "g"}, {"tags", json::array{"a"}}});
   ok("UntagResource", {{"resourceArn", arn + ":*"}, {"tagKeys", json::array{"b"}}});
-  EXPECT_EQ(ok("ListTagsForResource", {{"resourceArn", arn}}).at("tags"), (json::object{{"c", "3"}}));
+  EXPECT_EQ(ok("ListTagsForResource", {{"resourceArn", arn}}).at("tags"),
+            (json::object{{"c", "3"}}));
   json::object many;
   for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
   Reply too_many = call("TagResource", json::object{{"resourceArn", arn}, {"tags", many}});
   EXPECT_EQ(too_many.type(), "TooManyTagsException") << too_many.raw;
-  expect_error(call("ListTagsForResource", json::object{{"resourceArn", arn + "x"}}), "ResourceNotFoundException",
-               "The specified log group does not exist.");
+  expect_error(call("ListTagsForResource", json::object{{"resourceArn", arn + "x"}}),
+               "ResourceNotFoundException", "The specified log group does not exist.");
 }
 
 TEST_F(LogsApiTest, ValidationErrorsNameTheMembers) {
   expect_error(call("CreateLogGroup", "{}"), "InvalidParameterException",
-               "1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must "
+               "1 validation error detected: Value null at 'logGroupName' failed to satisfy "
+               "constraint: Member must "
                "not be null");
   expect_error(call("PutLogEvents", "{}"), "InvalidParameterException",
-               "3 validation errors detected: Value null at 'logGroupName' failed to satisfy constraint: Member must "
-               "not be null; Value null at 'logStreamName' failed to satisfy constraint: Member must not be null; "
+               "3 validation errors detected: Value null at 'logGroupName' failed to satisfy "
+               "constraint: Member must "
+               "not be null; Value null at 'logStreamName' failed to satisfy constraint: Member "
+               "must not be null; "
                "Value null at 'logEvents' failed to satisfy constraint: Member must not be null");
-  expect_error(call("PutLogEvents", json::object{{"logGroupName", "g"},
-                                                 {"logStreamName", "s"},
-                                                 {"logEvents", json::array{json::object{{"message", "x"}}}}}),
-               "InvalidParameterException",
-               "1 validation error detected: Value null at 'logEvents.1.member.timestamp' failed to satisfy "
-               "constraint: Member must not be null");
+  expect_error(
+      call("PutLogEvents",
+           json::object{{"logGroupName", "g"},
+                        {"logStreamName", "s"},
+                        {"logEvents", json::array{json::object{{"message", "x"}}}}}),
+      "InvalidParameterException",
+      "1 validation error detected: Value null at 'logEvents.1.member.timestamp' failed to satisfy "
+      "constraint: Member must not be null");
   expect_error(call("DescribeLogStreams", json::object{{"logGroupName", "g"}, {"orderBy", "Size"}}),
                "InvalidParameterException",
-               "1 validation error detected: Value 'Size' at 'orderBy' failed to satisfy constraint: Member must "
+               "1 validation error detected: Value 'Size' at 'orderBy' failed to satisfy "
+               "constraint: Member must "
                "satisfy enum value set: [LogStreamName, LastEventTime]");
-  expect_error(call("DescribeLogStreams", json::object{{"logGroupName", "g"}, {"logGroupIdentifier", "g"}}),
-               "ValidationException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
+  expect_error(
+      call("DescribeLogStreams", json::object{{"logGroupName", "g"}, {"logGroupIdentifier", "g"}}),
+      "ValidationException", "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
   Reply neither = call("GetLogEvents", json::object{{"logStreamName", "s"}});
   EXPECT_EQ(neither.type(), "InvalidParameterException") << neither.raw;
-  expect_error(call("CreateLogGroup", json::object{{"logGroupName", "a b"}}), "InvalidParameterException",
-               "1 validation error detected: Value 'a b' at 'logGroupName' failed to satisfy constraint: Member must "
-               "satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
-  expect_error(call("GetLogEvents", json::object{{"logGroupName", "g"}, {"logStreamName", "s"}, {"nextToken", ""}}),
+  expect_error(call("CreateLogGroup", json::object{{"logGroupName", "a b"}}),
                "InvalidParameterException",
-               "1 validation error detected: Value '' at 'nextToken' failed to satisfy constraint: Member must have "
+               "1 validation error detected: Value 'a b' at 'logGroupName' failed to satisfy "
+               "constraint: Member must "
+               "satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+");
+  expect_error(call("GetLogEvents",
+                    json::object{{"logGroupName", "g"}, {"logStreamName", "s"}, {"nextToken", ""}}),
+               "InvalidParameterException",
+               "1 validation error detected: Value '' at 'nextToken' failed to satisfy constraint: "
+               "Member must have "
                "length greater than or equal to 1");
 }
 
@@ -276,7 +312,8 @@ TEST_F(LogsApiTest, LambdaLinesWrittenThroughTheSinkAreServed) {
   t_.engine->logs().write("/aws/lambda/ProcessOrder", "2027/01/15/[$LATEST]abc", t_.clock.now(),
                           "START RequestId: r-1 Version: $LATEST");
   ASSERT_TRUE(t_.engine->logs().flush());
-  auto page = ok("FilterLogEvents", {{"logGroupName", "/aws/lambda/ProcessOrder"}, {"filterPattern", "START"}});
+  auto page = ok("FilterLogEvents",
+                 {{"logGroupName", "/aws/lambda/ProcessOrder"}, {"filterPattern", "START"}});
   ASSERT_EQ(page.at("events").as_array().size(), 1u);
   EXPECT_EQ(page.at("events").as_array()[0].at("logStreamName"), "2027/01/15/[$LATEST]abc");
 }

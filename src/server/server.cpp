@@ -46,7 +46,12 @@ struct Server::Impl {
   void accept();
   void drain();
   // The first SIGINT/SIGTERM drains; a second one while draining stops at once.
+  // Arming and cancelling the wait both happen under `mu`, after checking / setting `drained`:
+  // a drain that finishes while the handler below is still in drain() (on_drain may take a
+  // while) must not leave a re-armed wait keeping the io threads alive.
   void wait_signal() {
+    std::lock_guard g(mu);
+    if (drained) return;
     signals.async_wait([this](error_code ec, int) {
       if (ec) return;
       bool again;
@@ -79,6 +84,8 @@ struct Server::Impl {
   // Once drained, nothing but the signal wait keeps the io threads running: end it.
   void finish_drain() {
     asio::post(ioc, [this] {
+      std::lock_guard g(mu);
+      drained = true;
       error_code ignored;
       signals.cancel(ignored);
     });
@@ -92,6 +99,7 @@ struct Server::Impl {
   std::mutex mu;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
   bool draining = false;                                           // guarded by mu
+  bool drained = false;  // every session closed; no signal wait may be armed; guarded by mu
   bool started = false;                                            // guarded by mu
   std::vector<std::thread> threads;                                // guarded by mu (join)
 

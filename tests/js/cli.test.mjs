@@ -23,8 +23,8 @@ let queueUrl;
 let dlqUrl;
 let topicArn;
 const LOG_GROUP = '/aws/lambda/ProcessOrderLambda';
-// `orderflow up` arguments: the APIs only, no function consuming the queue (these tests look at
-// what the commands put there).
+// `orderflow up` arguments beyond the harness's: it starts the APIs only (--no-template), so no
+// function consumes the queue (these tests look at what the commands put there).
 const UP_ARGS = [];
 
 // Creating what exists already is fine: a stack that provisions itself has made it.

@@ -25,9 +25,13 @@ export function orderflowBinary() {
 }
 
 // Starts the server; resolves to { endpoint, port, dataDir, proc, output(), stop() }.
-export async function startServer({ args = [], env = {}, dataDir } = {}) {
+// Without `template` the server provisions no stack (--no-template): an empty cloud. With
+// `template: true` it provisions deploy/template.yaml, with `template: 'path'` that file.
+export async function startServer({ args = [], env = {}, dataDir, template } = {}) {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'orderflow-test-'));
-  const proc = spawn(orderflowBinary(), ['up', '--port', '0', '--data-dir', dir, ...args], {
+  const stackArgs = template === undefined || template === false ? ['--no-template']
+    : ['--template', template === true ? path.join(repoRoot, 'deploy/template.yaml') : template];
+  const proc = spawn(orderflowBinary(), ['up', '--port', '0', '--data-dir', dir, ...stackArgs, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
