@@ -61,6 +61,7 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   eo.data_dir = o.data_dir;
   eo.region = o.region;
   eo.base_url = cloud->base_url_;
+  eo.sns_signing_key_bits = o.sns_signing_key_bits;
   // Workers call back into us: AWS APIs at base_url, the Runtime API under a per-worker path.
   eo.functions.endpoint_url = cloud->base_url_;
   eo.functions.access_key_id = o.access_key;
@@ -84,7 +85,8 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
     lo.provider.base_url = cloud->base_url_;
     lo.provider.default_max_workers = o.max_workers;
     lo.provider.function_executable =
-        o.function_executable.empty() ? default_function_executable().string() : o.function_executable;
+        o.function_executable.empty() ? default_function_executable().string()
+                                      : std::filesystem::absolute(o.function_executable).string();
     stack::Deployment d = stack::deploy_local(*cloud->engine_, lo);
     if (!d.status)
       return fail(d.status.error().code,

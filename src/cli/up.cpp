@@ -115,6 +115,11 @@ void register_up(CLI::App& app, int& exit_code) {
       ->envname("ORDERFLOW_MAX_WORKERS")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  up->add_option("--sns-signing-key-bits", c.sns_signing_key_bits,
+                 "RSA key size for signing SNS messages, for a new data dir (AWS: 2048; 1024 signs ~7x faster)")
+      ->envname("ORDERFLOW_SNS_SIGNING_KEY_BITS")
+      ->check(CLI::IsMember({1024, 2048, 3072, 4096}))
+      ->capture_default_str();
   up->add_option("--region", c.region, "Region of ARNs")->envname("ORDERFLOW_REGION")->capture_default_str();
   up->add_option("--access-key", c.access_key, "Access key id requests must be signed with")
       ->envname("ORDERFLOW_ACCESS_KEY")

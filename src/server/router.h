@@ -2,9 +2,11 @@
 // through `respond`, with no sockets involved, so unit tests call it directly.
 //
 // For every request handle():
-//  1. answers GET /_orderflow/health with 200 {"status":"ok"} (no authentication);
+//  1. answers GET /_orderflow/health with 200 {"status":"ok"}, GET /metrics (metrics.h) and
+//     the functions' Runtime API under /_orderflow/lambda/ (runtime_api.h), all without
+//     authentication (the Runtime API is unsigned on AWS too);
 //  2. picks the protocol: X-Amz-Target "AmazonSQS.<Op>" (SQS JSON), "DynamoDB_20120810.<Op>"
-//     (DynamoDB), "Logs_20140328.<Op>" (CloudWatch Logs, not served yet: UnknownOperation);
+//     (DynamoDB), "Logs_20140328.<Op>" (CloudWatch Logs, logs_api.h);
 //     otherwise the query protocol when the form body or query string has Action=, sent to SQS
 //     or SNS by the service of the SigV4 credential scope;
 //  3. verifies the SigV4 signature (header or presigned query) against the configured

@@ -1,0 +1,246 @@
+// The function benchmark (issue 4): the local Lambda runtime with the real `bootstrap`, and the
+// whole pipeline end to end.
+//
+//   orderflow_lambda_bench --orderflow PATH [--orders N] [--publishers T] [--cold K] [--warm W]
+//                          [--smoke]
+//
+// Figures (CSV: figure,value,unit):
+//   cold_start_p50/_p90        ms   a new worker: process start to its first Runtime API
+//                                   `next` (the REPORT line's Init Duration, as on AWS), over
+//                                   K functions each started once
+//   cold_invoke_p50            ms   invoke -> result for a cold worker (spawn + init + run)
+//   warm_roundtrip_p50/_p99    ms   a warm worker: invoke -> `next` answered -> handler ->
+//                                   POST response -> result, W times, with an empty SQS event
+//                                   (the handler does no I/O), over real HTTP on loopback
+//   e2e_orders_per_s           orders/s  `orderflow up` with deploy/template.yaml, fsync on:
+//                                   N orders published with SNS PublishBatch by T threads
+//                                   (our C++ client), until the Orders table holds all N
+//   e2e_publish_per_s          orders/s  the publish phase alone
+// The first part runs the engine's Functions in-process behind the real HTTP server (only the
+// Runtime API route), the second the real `orderflow up` as a child process. Asserts nothing
+// about speed.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "engine/functions.h"
+#include "engine/process_launcher.h"
+#include "server/runtime_api.h"
+#include "server/server.h"
+#include "support.h"
+
+using namespace orderflow;
+using namespace orderflow::bench;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  std::string orderflow;
+  int orders = 20000;
+  int publishers = 8;
+  int cold = 30;
+  int warm = 3000;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string f = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value after " + f);
+      return argv[++i];
+    };
+    if (f == "--orderflow") a.orderflow = value();
+    else if (f == "--orders") a.orders = std::atoi(value().c_str());
+    else if (f == "--publishers") a.publishers = std::atoi(value().c_str());
+    else if (f == "--cold") a.cold = std::atoi(value().c_str());
+    else if (f == "--warm") a.warm = std::atoi(value().c_str());
+    else if (f == "--smoke") a.orders = 500, a.cold = 3, a.warm = 100;
+    else die("unknown flag " + f + " (see the comment at the top of bench/lambda_bench.cpp)");
+  }
+  if (a.orderflow.empty()) die("--orderflow PATH is required");
+  if (a.orders < 1 || a.publishers < 1 || a.cold < 1 || a.warm < 1) die("counts must be >= 1");
+  return a;
+}
+
+void figure(const std::string& name, double value, const std::string& unit) {
+  std::printf("%s,%.3f,%s\n", name.c_str(), value, unit.c_str());
+  std::fflush(stdout);
+}
+
+class ReportSink final : public engine::LogSink {
+ public:
+  void write(std::string_view, std::string_view, TimePoint, std::string_view message) override {
+    static const std::regex init(R"(Init Duration: ([0-9.]+) ms)");
+    std::cmatch m;
+    if (message.starts_with("REPORT") &&
+        std::regex_search(message.data(), message.data() + message.size(), m, init)) {
+      std::lock_guard g(mu);
+      init_ms.push_back(std::stod(m[1].str()));
+    }
+  }
+  std::mutex mu;
+  std::vector<double> init_ms;
+};
+
+engine::InvocationResult invoke(engine::Functions& f, const std::string& name, const std::string& payload) {
+  std::promise<engine::InvocationResult> p;
+  auto fut = p.get_future();
+  f.invoke_async(name, payload, [&p](engine::InvocationResult r) { p.set_value(std::move(r)); });
+  if (fut.wait_for(std::chrono::seconds(30)) != std::future_status::ready) die("an invocation did not finish in 30 s");
+  return fut.get();
+}
+
+void runtime_figures(const Args& a) {
+  std::string bootstrap = std::filesystem::absolute(std::filesystem::path(a.orderflow).parent_path() / "bootstrap").string();
+  if (!std::filesystem::exists(bootstrap)) die("no bootstrap beside " + a.orderflow);
+  server::ServerOptions so;
+  so.port = 0;
+  auto bound = server::Server::bind(so);
+  if (!bound) die(bound.error().message);
+  auto srv = std::move(*bound);
+  RealClock clock;
+  ReportSink sink;
+  auto launcher = engine::make_posix_process_launcher();
+  engine::FunctionsOptions fo;
+  fo.endpoint_url = "http://127.0.0.1:" + std::to_string(srv->port());
+  std::string host = "127.0.0.1:" + std::to_string(srv->port());
+  fo.runtime_api_address = [host](std::string_view fn, engine::WorkerId w) {
+    return host + std::string(server::kRuntimeApiPrefix) + std::string(fn) + "/" + std::to_string(w);
+  };
+  auto functions = engine::Functions::open(clock, *launcher, sink, fo);
+  if (!functions) die(functions.error().message);
+  engine::Functions& fns = **functions;
+  auto started = srv->start([&fns](aws::HttpRequest req, server::Respond respond) {
+    if (!server::is_runtime_api_path(req.path())) {
+      server::ApiResponse r;
+      r.status = 404;
+      return respond(std::move(r));
+    }
+    server::runtime_api_handle(fns, req, std::move(respond));
+  });
+  if (!started) die(started.error().message);
+
+  const std::string empty_event = R"({"Records":[]})";
+  std::vector<double> cold_invoke;
+  for (int i = 0; i < a.cold; ++i) {
+    engine::FunctionConfig c;
+    c.name = "cold" + std::to_string(i);
+    c.executable = bootstrap;
+    c.environment = {{"ORDERS_TABLE", "Orders"}};
+    c.max_workers = 1;
+    if (auto s = fns.register_function(c); !s) die(s.error().message);
+    auto t0 = SteadyClock::now();
+    auto r = invoke(fns, c.name, empty_event);
+    cold_invoke.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+    if (!r.ok()) die("cold invocation failed: " + r.error_type + " " + r.error_message);
+    (void)fns.remove_function(c.name);
+  }
+  engine::FunctionConfig warm;
+  warm.name = "warm";
+  warm.executable = bootstrap;
+  warm.environment = {{"ORDERS_TABLE", "Orders"}};
+  warm.max_workers = 1;
+  if (auto s = fns.register_function(warm); !s) die(s.error().message);
+  invoke(fns, "warm", empty_event);  // start it
+  std::vector<double> rt;
+  for (int i = 0; i < a.warm; ++i) {
+    auto t0 = SteadyClock::now();
+    auto r = invoke(fns, "warm", empty_event);
+    rt.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+    if (!r.ok()) die("warm invocation failed: " + r.error_message);
+  }
+  std::vector<double> init;
+  {
+    std::lock_guard g(sink.mu);
+    init = sink.init_ms;
+  }
+  figure("cold_start_p50", percentile(init, 0.5), "ms");
+  figure("cold_start_p90", percentile(init, 0.9), "ms");
+  figure("cold_invoke_p50", percentile(cold_invoke, 0.5), "ms");
+  figure("warm_roundtrip_p50", percentile(rt, 0.5), "ms");
+  figure("warm_roundtrip_p99", percentile(rt, 0.99), "ms");
+  fns.shutdown();
+  srv->drain();
+  srv->wait();
+}
+
+std::string order_json(int run, int i) {
+  return "{\"orderId\":\"b" + std::to_string(run) + "-" + std::to_string(i) +
+         "\",\"customerId\":\"c-1\",\"items\":[{\"sku\":\"SKU-1\",\"quantity\":2,\"unitPrice\":10.5}],"
+         "\"currency\":\"EUR\",\"total\":21,\"createdAt\":\"2026-11-30T12:00:00Z\"}";
+}
+
+std::uint64_t item_count(client::AwsClient& c) {
+  auto v = call(c, "dynamodb", "DynamoDB_20120810.DescribeTable", json::object{{"TableName", "Orders"}});
+  return v.at("Table").at("ItemCount").to_number<std::uint64_t>();
+}
+
+void pipeline_figures(const Args& a, int key_bits) {
+  auto dir = std::filesystem::temp_directory_path() / ("orderflow-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  Child child;
+  auto source = std::filesystem::path(a.orderflow).parent_path() / ".." / "deploy" / "template.yaml";
+  std::string endpoint = start_orderflow(a.orderflow, dir.string(), child,
+                                         {"--template", source.string(), "--sns-signing-key-bits",
+                                          std::to_string(key_bits)});
+  auto probe = make_client(endpoint);
+  const std::string topic = "arn:aws:sns:us-east-1:000000000000:OrderTopic";
+  std::atomic<int> next{0}, failed{0};
+  auto t0 = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < a.publishers; ++t) {
+    threads.emplace_back([&] {
+      auto c = make_client(endpoint);
+      for (;;) {
+        int start = next.fetch_add(10);
+        if (start >= a.orders) break;
+        std::vector<client::PublishBatchEntry> batch;
+        for (int i = start; i < std::min(start + 10, a.orders); ++i)
+          batch.push_back({"e" + std::to_string(i - start), order_json(1, i), ""});
+        auto r = c->sns_publish_batch(topic, batch);
+        if (!r) {
+          failed += static_cast<int>(batch.size());
+          continue;
+        }
+        failed += static_cast<int>(r->failed.size());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto published = SteadyClock::now();
+  if (failed > 0) die(std::to_string(failed.load()) + " orders failed to publish");
+  auto deadline = SteadyClock::now() + std::chrono::seconds(300);
+  while (item_count(*probe) < static_cast<std::uint64_t>(a.orders)) {
+    if (SteadyClock::now() > deadline) die("the orders were not all stored within 300 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto stored = SteadyClock::now();
+  double publish_s = std::chrono::duration<double>(published - t0).count();
+  double total_s = std::chrono::duration<double>(stored - t0).count();
+  std::string suffix = key_bits == 2048 ? "" : "_rsa" + std::to_string(key_bits);
+  figure("e2e_publish_per_s" + suffix, a.orders / publish_s, "orders/s");
+  figure("e2e_orders_per_s" + suffix, a.orders / total_s, "orders/s");
+  child.stop();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse_args(argc, argv);
+  std::printf("figure,value,unit\n");
+  runtime_figures(a);
+  pipeline_figures(a, 2048);
+  pipeline_figures(a, 1024);
+  return 0;
+}
