@@ -44,8 +44,9 @@ test('bad input gets AWS errors and the server keeps serving', async (t) => {
   assert.equal(unknownOp.headers.get('x-amzn-query-error'), 'InvalidAction;Sender');
   const unknownTarget = await jsonCall(e, 'Nope_2020.Op', {}, { service: 'nope' });
   assert.equal(unknownTarget.json.__type, 'com.amazon.coral.service#UnknownOperationException');
-  const logs = await jsonCall(e, 'Logs_20140328.DescribeLogGroups', {}, { service: 'logs', contentType: 'application/x-amz-json-1.1' });
-  assert.equal(logs.json.__type, 'com.amazon.coral.service#UnknownOperationException');
+  const logs = await jsonCall(e, 'Logs_20140328.FlyToTheMoon', {}, { service: 'logs', contentType: 'application/x-amz-json-1.1' });
+  assert.equal(logs.status, 400);
+  assert.match(logs.json.__type, /UnknownOperationException$/);
   const badAction = await queryCall(e, { Action: 'Nope' });
   assert.equal(xmlText(badAction.text, 'Code'), 'InvalidAction');
   const noAction = await queryCall(e, { Version: '2012-11-05' });
