@@ -11,6 +11,8 @@ namespace orderflow::cli {
 
 // `orderflow up`: opens the data directory and serves the AWS APIs until SIGINT/SIGTERM.
 void register_up(CLI::App& app, int& exit_code);
+// `orderflow package`: writes the function's deployment zip for provided.al2023 (cli/package.h).
+void register_package(CLI::App& app, int& exit_code);
 
 // The client subcommands: they reach a running stack only over its AWS APIs
 // (cli/stack_client.h), locally or on AWS. Errors are one line on stderr and exit code 1.
@@ -24,5 +26,9 @@ void register_dlq(CLI::App& app, int& exit_code);
 void register_logs(CLI::App& app, int& exit_code);
 // `orderflow status`: resources, depths, function workers.
 void register_status(CLI::App& app, int& exit_code);
+
+// `orderflow demo`: the pipeline end to end on a fresh in-process stack, with a summary
+// (cli/demo.h). Exit code 0 when everything came out as expected, 1 otherwise.
+void register_demo(CLI::App& app, int& exit_code);
 
 }  // namespace orderflow::cli
