@@ -121,6 +121,8 @@ struct ModelQueue {
         moved.body = m.body;
         moved.sent_ms = m.sent_ms;
         moved.visible_at_ms = now;
+        moved.receive_count = m.receive_count;  // kept by a dead-letter move, as SQS does
+        moved.first_receive_ms = m.first_receive_ms;
         moved.dead_letter_source_arn = arn;
         m.fate = Fate::moved;
         dead_letter->messages.push_back(std::move(moved));

@@ -705,14 +705,17 @@ struct Queues::Impl {
     erase_message(from, it, b);
     m.seq = allocate_seq(b);
     if (fresh) {
+      // A move task starts the message a new life: new id, sent now, never received.
       m.id = new_message_id();
       m.sent_ms = now;
       if (m.extras) m.extras->dlq_source_arn.clear();
+      m.receive_count = 0;
+      m.first_receive_ms = 0;
     } else {
+      // Dead-lettered: the same message, with its receive count and first receive time (as
+      // SQS keeps them: a DLQ consumer sees how often the source queue handed it out).
       m.ext().dlq_source_arn = queue_arn(from.name);
     }
-    m.receive_count = 0;
-    m.first_receive_ms = 0;
     m.received_ms = 0;
     m.initial_visible_ms = now;
     m.visible_ms = now;
