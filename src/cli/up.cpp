@@ -48,7 +48,6 @@ void print_banner(LocalCloud& cloud, const LocalCloudOptions& o) {
   } else {
     std::printf("orderflow: no template: serving the AWS APIs without a stack\n");
   }
-  std::printf("dashboard: %s/\n", url.c_str());
   std::printf("metrics:   %s/metrics\n", url.c_str());
   std::printf("use it:    export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> "
               "AWS_REGION=%s\n",
