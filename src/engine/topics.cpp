@@ -378,6 +378,56 @@ Result<std::string> Topics::create_topic(std::string_view name, const AttributeM
   return arn;
 }
 
+namespace {
+Error resource_missing() { return Error{ErrorCode::sns_resource_not_found, "Resource does not exist"}; }
+}  // namespace
+
+Status Topics::tag_topic(std::string_view topic_arn, const TagMap& tags) {
+  if (auto s = Impl::check_arn(topic_arn, "ResourceArn"); !s) return s;
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || k.size() > 128 || v.size() > 256 || !is_valid_utf8(k) || !is_valid_utf8(v))
+      return std::unexpected(invalid("Tags Reason: a tag key must be 1 to 128 characters, a value at most 256"));
+  }
+  std::future<Status> durable;
+  {
+    std::lock_guard g(impl_->mu);
+    auto it = impl_->topics.find(topic_arn);
+    if (it == impl_->topics.end()) return std::unexpected(resource_missing());
+    TagMap merged = it->second.tags;
+    for (const auto& [k, v] : tags) merged[k] = v;
+    if (merged.size() > 50)
+      return fail(ErrorCode::sns_tag_limit_exceeded, "Could not complete request: tag quota of per resource exceeded");
+    it->second.tags = std::move(merged);
+    WriteBatch b;
+    b.put(Space::topic, it->second.name, impl_->encode_topic(it->second));
+    durable = impl_->store.submit(std::move(b));
+  }
+  return durable.get();
+}
+
+Status Topics::untag_topic(std::string_view topic_arn, const std::vector<std::string>& keys) {
+  if (auto s = Impl::check_arn(topic_arn, "ResourceArn"); !s) return s;
+  std::future<Status> durable;
+  {
+    std::lock_guard g(impl_->mu);
+    auto it = impl_->topics.find(topic_arn);
+    if (it == impl_->topics.end()) return std::unexpected(resource_missing());
+    for (const auto& k : keys) it->second.tags.erase(k);
+    WriteBatch b;
+    b.put(Space::topic, it->second.name, impl_->encode_topic(it->second));
+    durable = impl_->store.submit(std::move(b));
+  }
+  return durable.get();
+}
+
+Result<TagMap> Topics::topic_tags(std::string_view topic_arn) const {
+  if (auto s = Impl::check_arn(topic_arn, "ResourceArn"); !s) return std::unexpected(s.error());
+  std::lock_guard g(impl_->mu);
+  auto it = impl_->topics.find(topic_arn);
+  if (it == impl_->topics.end()) return std::unexpected(resource_missing());
+  return it->second.tags;
+}
+
 Status Topics::delete_topic(std::string_view topic_arn) {
   if (auto s = Impl::check_arn(topic_arn, "TopicArn"); !s) return s;
   std::future<Status> durable;

@@ -68,6 +68,11 @@ class Topics {
                                    const TagMap& tags = {});
   Status delete_topic(std::string_view topic_arn);  // deleting a missing topic succeeds, as on AWS
   Result<Page> list_topics(std::string_view next_token) const;
+  // TagResource / UntagResource / ListTagsForResource on a topic. Keys 1..128 and values
+  // 0..256 characters; at most 50 tags (TagLimitExceeded). A missing topic: ResourceNotFound.
+  Status tag_topic(std::string_view topic_arn, const TagMap& tags);
+  Status untag_topic(std::string_view topic_arn, const std::vector<std::string>& keys);
+  Result<TagMap> topic_tags(std::string_view topic_arn) const;
   Result<AttributeMap> get_topic_attributes(std::string_view topic_arn) const;
   Status set_topic_attribute(std::string_view topic_arn, std::string_view name, std::string_view value);
 

@@ -309,6 +309,32 @@ Status publish_batch(engine::Engine& e, const Params& p, xml::Writer& w) {
   return {};
 }
 
+Status tag_resource(engine::Engine& e, const Params& p, xml::Writer&) {
+  if (auto st = require(p, {"ResourceArn"}); !st) return st;
+  auto t = tags(p);
+  if (!t) return std::unexpected(t.error());
+  if (t->empty()) return require(p, {"Tags"});
+  return e.topics().tag_topic(*p.get("ResourceArn"), *t);
+}
+
+Status untag_resource(engine::Engine& e, const Params& p, xml::Writer&) {
+  if (auto st = require(p, {"ResourceArn"}); !st) return st;
+  std::vector<std::string> keys;
+  for (const auto& [n, member] : p.indexed("TagKeys.member")) keys.push_back(member.value_or_empty(""));
+  if (keys.empty()) return require(p, {"TagKeys"});
+  return e.topics().untag_topic(*p.get("ResourceArn"), keys);
+}
+
+Status list_tags_for_resource(engine::Engine& e, const Params& p, xml::Writer& w) {
+  if (auto st = require(p, {"ResourceArn"}); !st) return st;
+  auto t = e.topics().topic_tags(*p.get("ResourceArn"));
+  if (!t) return std::unexpected(t.error());
+  w.open("Tags");
+  for (const auto& [k, v] : *t) w.open("member").element("Key", k).element("Value", v).close();
+  w.close();
+  return {};
+}
+
 struct Operation {
   Handler handler;
   bool has_result;  // false: <{Op}Response> holds only ResponseMetadata
@@ -329,6 +355,9 @@ const std::map<std::string, Operation, std::less<>>& operations() {
       {"SetSubscriptionAttributes", {&set_subscription_attributes, false}},
       {"Publish", {&publish, true}},
       {"PublishBatch", {&publish_batch, true}},
+      {"TagResource", {&tag_resource, true}},
+      {"UntagResource", {&untag_resource, true}},
+      {"ListTagsForResource", {&list_tags_for_resource, true}},
   };
   return kOperations;
 }

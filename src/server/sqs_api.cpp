@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -892,6 +893,114 @@ Result<Node> list_queue_tags(Call& call, Input& in) {
   return out;
 }
 
+// AddPermission / RemovePermission edit the queue's Policy attribute, as SQS does: one
+// statement per Label (its Sid). Serialized among themselves so two labels added at once are
+// both kept.
+std::mutex& policy_edit_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+bool valid_label(std::string_view label) {
+  if (label.empty() || label.size() > 80) return false;
+  for (char c : label)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+Result<json::object> current_policy(Call& call, const std::string& queue) {
+  OF_TRY(attrs, call.queues().get_attributes(queue, {"Policy"}));
+  auto it = attrs.find("Policy");
+  if (it == attrs.end() || it->second.empty()) return json::object{};
+  std::error_code ec;
+  json::value v = json::parse(it->second, ec);
+  if (ec || !v.is_object()) return json::object{};
+  return v.as_object();
+}
+
+Error label_error(std::string_view label, std::string_view reason) {
+  return Error{ErrorCode::invalid_parameter_value,
+               "Value " + std::string(label) + " for parameter Label is invalid. Reason: " + std::string(reason)};
+}
+
+Result<Node> add_permission(Call& call, Input& in) {
+  OF_TRY(queue, queue_of(call, in));
+  OF_TRY(label, required_str(in, "Label"));
+  OF_TRY(accounts, in.strings("AWSAccountIds", "AWSAccountId"));
+  OF_TRY(actions, in.strings("Actions", "ActionName"));
+  if (!valid_label(label))
+    return std::unexpected(label_error(label, "Label must be 1 to 80 of A-Z, a-z, 0-9, '-' and '_'."));
+  if (accounts.empty())
+    return fail(ErrorCode::missing_parameter, "The request must contain the parameter AWSAccountIds.");
+  if (actions.empty()) return fail(ErrorCode::missing_parameter, "The request must contain the parameter Actions.");
+  if (actions.size() > 7)
+    return fail(ErrorCode::invalid_parameter_value, "An Amazon SQS policy can have a maximum of seven actions per statement.");
+  static const std::set<std::string_view> kActions = {
+      "*", "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes",
+      "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue", "ListQueueTags", "SendMessageBatch",
+      "DeleteMessageBatch", "ChangeMessageVisibilityBatch"};
+  json::array action_list;
+  for (const auto& a : actions) {
+    if (!kActions.contains(a))
+      return fail(ErrorCode::invalid_parameter_value,
+                  "Value SQS:" + a + " for parameter ActionName is invalid. Reason: Please refer to the appropriate "
+                  "WSDL for a list of valid actions.");
+    action_list.emplace_back("SQS:" + a);
+  }
+  json::array principals;
+  for (const auto& acct : accounts) {
+    bool digits = acct.size() == 12 && acct.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits)
+      return fail(ErrorCode::invalid_parameter_value,
+                  "Value " + acct + " for parameter AWSAccountId is invalid. Reason: An AWS account id has 12 digits.");
+    principals.emplace_back("arn:aws:iam::" + acct + ":root");
+  }
+  std::lock_guard g(policy_edit_mutex());
+  OF_TRY(policy, current_policy(call, queue));
+  std::string arn = call.queues().arn(queue);
+  if (!policy.contains("Version")) policy["Version"] = "2012-10-17";
+  if (!policy.contains("Id")) policy["Id"] = arn + "/SQSDefaultPolicy";
+  json::array statements;
+  if (auto* st = policy.if_contains("Statement"); st && st->is_array()) statements = st->as_array();
+  for (const auto& st : statements)
+    if (st.is_object() && st.as_object().contains("Sid") && st.as_object().at("Sid") == json::value(label))
+      return std::unexpected(label_error(label, "Already exists."));
+  json::object statement;
+  statement["Sid"] = label;
+  statement["Effect"] = "Allow";
+  statement["Principal"] = json::object{{"AWS", principals.size() == 1 ? json::value(principals[0]) : json::value(principals)}};
+  statement["Action"] = action_list.size() == 1 ? json::value(action_list[0]) : json::value(action_list);
+  statement["Resource"] = arn;
+  statements.emplace_back(std::move(statement));
+  policy["Statement"] = std::move(statements);
+  OF_CHECK(call.queues().set_attributes(queue, {{"Policy", json::serialize(policy)}}));
+  return Node{};
+}
+
+Result<Node> remove_permission(Call& call, Input& in) {
+  OF_TRY(queue, queue_of(call, in));
+  OF_TRY(label, required_str(in, "Label"));
+  std::lock_guard g(policy_edit_mutex());
+  OF_TRY(policy, current_policy(call, queue));
+  json::array kept;
+  bool found = false;
+  if (auto* st = policy.if_contains("Statement"); st && st->is_array()) {
+    for (const auto& s : st->as_array()) {
+      if (s.is_object() && s.as_object().contains("Sid") && s.as_object().at("Sid") == json::value(label)) found = true;
+      else kept.push_back(s);
+    }
+  }
+  if (!found) return std::unexpected(label_error(label, "can't find label on existing policy."));
+  std::string text;
+  if (!kept.empty()) {
+    policy["Statement"] = std::move(kept);
+    text = json::serialize(policy);
+  }
+  OF_CHECK(call.queues().set_attributes(queue, {{"Policy", text}}));
+  return Node{};
+}
+
 #undef OF_TRY
 #undef OF_CHECK
 
@@ -924,6 +1033,8 @@ constexpr Operation kOperations[] = {
     {"TagQueue", false, tag_queue, nullptr},
     {"UntagQueue", false, untag_queue, nullptr},
     {"ListQueueTags", true, list_queue_tags, nullptr},
+    {"AddPermission", false, add_permission, nullptr},
+    {"RemovePermission", false, remove_permission, nullptr},
 };
 
 const Operation* find_operation(std::string_view name) {
