@@ -275,6 +275,7 @@ struct EventSourceMapping::State : std::enable_shared_from_this<State> {
       req.max_messages = n;
       req.visibility_timeout = vis;
       req.wait_seconds = 0;
+      req.in_process = true;  // a crash of this process is not a failed attempt
       received_at = clock.now();
       auto got = queues.receive(config.queue, req);
       if (!got) {

@@ -697,6 +697,30 @@ TEST_F(QueueTest, RestartRestoresMessagesWithVisibilityDeadlinesAndReceiveCounts
   ASSERT_TRUE(q().delete_message("orders", got[0].receipt_handle)) << "handles survive the restart";
 }
 
+TEST_F(QueueTest, AnInProcessReceiveIsRefundedOnceWhenTheProcessStops) {
+  create("orders", {{"VisibilityTimeout", "300"}});
+  send("orders", "m");
+  auto api = receive("orders");  // an API consumer: its receive counts, restart or not
+  ASSERT_EQ(api.size(), 1u);
+  clock_.advance(300s);
+  ReceiveRequest r;
+  r.max_messages = 1;
+  r.wait_seconds = 0;
+  r.in_process = true;  // as the event source mapping receives
+  auto esm = q().receive("orders", r);
+  ASSERT_TRUE(esm);
+  ASSERT_EQ(esm->size(), 1u);
+  EXPECT_EQ((*esm)[0].receive_count, 2);
+  reopen();  // the process stopped with the message in flight
+  EXPECT_EQ(attr("orders", "ApproximateNumberOfMessages"), "1") << "visible at once, not after 300 s";
+  reopen();  // a second restart refunds nothing more
+  auto after = receive("orders");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].receive_count, 2) << "the API receive counted, the interrupted one did not";
+  reopen();
+  EXPECT_EQ(attr("orders", "ApproximateNumberOfMessagesNotVisible"), "1") << "an API receive is not refunded";
+}
+
 }  // namespace
 }  // namespace orderflow::engine
 

@@ -253,6 +253,9 @@ struct Msg {
   std::int64_t first_receive_ms = 0;
   std::int64_t received_ms = 0;
   std::int64_t visible_ms = 0;
+  // The last receive was by a consumer inside this process (an event source mapping): if the
+  // process stops before the message is deleted, that receive is refunded on the next open.
+  bool in_process = false;
 
   MsgExtras& ext() {
     if (!extras) extras = std::make_unique<MsgExtras>();
@@ -298,6 +301,7 @@ bool decode_message(std::string_view in, Msg& m, std::string& body, std::string&
 std::string encode_state(const Msg& m) {
   Encoder e;
   e.i64(m.receive_count).i64(m.first_receive_ms).i64(m.received_ms).i64(m.visible_ms);
+  if (m.in_process) e.i64(1);  // optional trailing field (records without it: false)
   return e.take();
 }
 
@@ -307,6 +311,11 @@ bool decode_state(std::string_view in, Msg& m) {
   if (!(d.i64(count) && d.i64(m.first_receive_ms) && d.i64(m.received_ms) && d.i64(m.visible_ms)))
     return false;
   m.receive_count = static_cast<int>(count);
+  m.in_process = false;
+  if (d.done()) return true;
+  std::int64_t flag = 0;
+  if (!d.i64(flag)) return false;
+  m.in_process = flag != 0;
   return d.done();
 }
 
@@ -324,6 +333,7 @@ struct Waiter {
   std::uint64_t id = 0;
   int max = 1;
   int visibility = 30;
+  bool in_process = false;
   TimePoint deadline;
   Queues::ReceiveCallback done;
 };
@@ -717,6 +727,7 @@ struct Queues::Impl {
       m.ext().dlq_source_arn = queue_arn(from.name);
     }
     m.received_ms = 0;
+    m.in_process = false;
     m.initial_visible_ms = now;
     m.visible_ms = now;
     enqueue(to, std::move(m), now, b);
@@ -727,7 +738,8 @@ struct Queues::Impl {
   // those past maxReceiveCount to the dead-letter queue instead.
   // A storage read failure ends the call with that error; messages already taken stay in flight
   // and reappear after their visibility timeout.
-  Result<std::vector<ReceivedMessage>> take(Queue& q, int max, int visibility, std::int64_t now, WriteBatch& b) {
+  Result<std::vector<ReceivedMessage>> take(Queue& q, int max, int visibility, std::int64_t now, WriteBatch& b,
+                                            bool in_process = false) {
     std::vector<ReceivedMessage> out;
     refresh(q, now, b);
     Queue* dlq = nullptr;
@@ -746,6 +758,7 @@ struct Queues::Impl {
       ++m.receive_count;
       if (m.first_receive_ms == 0) m.first_receive_ms = now;
       m.received_ms = now;
+      m.in_process = in_process;
       m.visible_ms = now + static_cast<std::int64_t>(visibility) * 1000;
       q.pending.emplace(m.visible_ms, seq);
       b.put(Space::message_state, message_key(q.id, seq), encode_state(m));
@@ -761,7 +774,7 @@ struct Queues::Impl {
     while (!q.waiters.empty()) {
       WriteBatch b;
       Waiter& w = q.waiters.front();
-      auto got = take(q, w.max, w.visibility, now, b);
+      auto got = take(q, w.max, w.visibility, now, b, w.in_process);
       if (got && got->empty()) {
         if (!b.empty()) submit(std::move(b));
         return;
@@ -953,8 +966,26 @@ struct Queues::Impl {
         });
         !s)
       return s;
+    // Receives by a consumer of the previous process (an event source mapping) that neither
+    // deleted nor released its messages did not complete: refund them, visible at once, so a
+    // crash of the whole process does not count as a failed attempt (and cannot dead-letter
+    // a message that was never really tried three times). Persisted before anything else runs,
+    // so a second restart does not refund twice.
+    WriteBatch refunds;
     for (auto& [id, q] : by_id)
-      for (auto& [seq, m] : q->msgs) index_insert(*q, m, now);
+      for (auto& [seq, m] : q->msgs) {
+        if (m.in_process && m.receive_count > 0) {
+          --m.receive_count;
+          if (m.receive_count == 0) m.first_receive_ms = 0;
+          m.visible_ms = std::min(m.visible_ms, now);
+          m.in_process = false;
+          refunds.put(Space::message_state, message_key(q->id, seq), encode_state(m));
+        }
+        index_insert(*q, m, now);
+      }
+    if (!refunds.empty()) {
+      if (auto s = store.commit(std::move(refunds)); !s) return s;
+    }
     if (auto s = store.scan(Space::move_task, [&](std::string_view k, std::string_view v) {
           std::error_code ec;
           json::value j = json::parse(v, ec);
@@ -1435,7 +1466,7 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     return reject(Error{ErrorCode::over_limit, "Too many messages are in flight for this queue."});
   }
   impl_->serve_waiters(*q, now);  // earlier long polls come first
-  auto taken = impl_->take(*q, request.max_messages, vis, now, b);
+  auto taken = impl_->take(*q, request.max_messages, vis, now, b, request.in_process);
   if (!taken) {
     impl_->submit(std::move(b));
     lk.unlock();
@@ -1447,6 +1478,7 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
     w.id = impl_->next_waiter_id++;
     w.max = request.max_messages;
     w.visibility = vis;
+    w.in_process = request.in_process;
     w.deadline = from_epoch_ms(now + static_cast<std::int64_t>(wait) * 1000);
     w.done = std::move(done);
     q->waiters.push_back(std::move(w));

@@ -67,6 +67,11 @@ struct ReceiveRequest {
   int max_messages = 1;                    // 1..10
   std::optional<int> visibility_timeout;   // 0..43200, else the queue's
   std::optional<int> wait_seconds;         // 0..20, else the queue's ReceiveMessageWaitTimeSeconds
+  // The receiver lives in this process (an event source mapping). If the process stops before
+  // the messages are deleted, the next open refunds this receive: the messages are visible at
+  // once with their receive count as before it. (A crash of the whole local cloud is not a
+  // failed attempt of the function.) Receives through the API never set it.
+  bool in_process = false;
 };
 
 struct ReceivedMessage {
