@@ -1,4 +1,5 @@
 // orderflow: the command. main() only wires the subcommands together (STYLE.md item 13).
+// Exit codes: 0 success, 1 a failure of the command, 2 bad arguments (CLI11's message on stderr).
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
   orderflow::cli::register_logs(app, exit_code);
   orderflow::cli::register_status(app, exit_code);
   orderflow::cli::register_demo(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);  // prints help (code 0) or the error
+    return code == 0 ? 0 : 2;
+  }
   return exit_code;
 }

@@ -395,6 +395,7 @@ test('bad arguments are refused with a non-zero exit code before anything is cal
     ['frobnicate'], ['orders'], ['status', '--aws']]) {
     const r = await run(args, { endpoint: args.includes('--aws') ? 'http://127.0.0.1:1' : null });
     assert.notEqual(r.code, 0, args.join(' '));
+    if (!args.includes('--aws')) assert.equal(r.code, 2, `${args.join(' ')}: bad arguments exit 2\n${r.stderr}`);
     assert.ok(r.stderr.length > 0, args.join(' '));
   }
   const missingFile = await run(['publish', '/nonexistent/orders.jsonl']);
