@@ -357,17 +357,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-Result<stack::ParameterOverrides> parse_params(const std::vector<std::string>& params) {
-  // The demo's short timeouts: a poison order's 3 receives take ~6 s, not minutes.
-  stack::ParameterOverrides out{{"FunctionTimeout", "1"}, {"QueueVisibilityTimeout", "2"}};
-  for (const auto& p : params) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return fail(ErrorCode::validation_error, "--param wants Key=Value, got '" + p + "'");
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return out;
-}
 
 // The data directory: the one named (absent or empty: counts would be wrong otherwise), or a
 // fresh temporary one. Returns the path and whether the demo made it up (and so removes it).
@@ -866,7 +855,8 @@ class DemoRun {
 
 int run_demo(const DemoOptions& o) {
   const auto started = std::chrono::steady_clock::now();
-  auto params = parse_params(o.params);
+  // The demo's short timeouts: a poison order's 3 receives take ~6 s, not minutes.
+  auto params = parse_parameter_overrides(o.params, {{"FunctionTimeout", "1"}, {"QueueVisibilityTimeout", "2"}});
   if (!params) {
     print_error(kCommand, params.error().message);
     return 2;

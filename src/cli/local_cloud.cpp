@@ -37,6 +37,17 @@ std::filesystem::path default_template_path() {
 
 std::filesystem::path default_function_executable() { return self_directory() / "bootstrap"; }
 
+Result<stack::ParameterOverrides> parse_parameter_overrides(const std::vector<std::string>& params,
+                                                            stack::ParameterOverrides defaults) {
+  for (const auto& p : params) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return fail(ErrorCode::validation_error, "--param wants Key=Value, got '" + p + "'");
+    defaults[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return defaults;
+}
+
 Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o) {
   std::unique_ptr<LocalCloud> cloud(new LocalCloud());
   server::ServerOptions so;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "engine/engine.h"
@@ -73,5 +74,9 @@ class LocalCloud {
 std::filesystem::path default_template_path();
 // `bootstrap` beside the running executable.
 std::filesystem::path default_function_executable();
+
+// `--param Key=Value` arguments over `defaults`; a malformed one is a validation_error.
+Result<stack::ParameterOverrides> parse_parameter_overrides(const std::vector<std::string>& params,
+                                                            stack::ParameterOverrides defaults = {});
 
 }  // namespace orderflow::cli

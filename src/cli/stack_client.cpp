@@ -5,8 +5,6 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
-extern char** environ;
-
 namespace orderflow::cli {
 
 namespace bj = boost::json;
@@ -56,16 +54,6 @@ void add_resource_flags(CLI::App& command, ResourceNames& names, unsigned flags)
   }
 }
 
-client::Environment process_environment() {
-  client::Environment env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    auto eq = entry.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
-  }
-  return env;
-}
 
 namespace {
 

@@ -78,7 +78,7 @@ void add_connection_flags(CLI::App& command, ConnectionOptions& options);
 void add_resource_flags(CLI::App& command, ResourceNames& names, unsigned flags);
 
 // The process environment as a map (read once, at the start of a command).
-client::Environment process_environment();
+using client::process_environment;
 
 // The client configuration by the rules above. Errors name the problem (Kind::config).
 client::ClientResult<client::ClientConfig> resolve_connection(const ConnectionOptions& options,

@@ -23,17 +23,6 @@ struct UpOptions {
   std::vector<std::string> params;
 };
 
-Result<stack::ParameterOverrides> parse_params(const std::vector<std::string>& params) {
-  stack::ParameterOverrides out;
-  for (const auto& p : params) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return fail(ErrorCode::validation_error, "--param wants Key=Value, got '" + p + "'");
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return out;
-}
-
 void print_banner(LocalCloud& cloud, const LocalCloudOptions& o) {
   const std::string& url = cloud.base_url();
   std::printf("orderflow: listening on %s (data dir %s, region %s, access key %s)\n", url.c_str(), o.data_dir.c_str(),
@@ -57,7 +46,7 @@ void print_banner(LocalCloud& cloud, const LocalCloudOptions& o) {
 }
 
 int run_up(UpOptions& o) {
-  auto params = parse_params(o.params);
+  auto params = parse_parameter_overrides(o.params);
   if (!params) {
     std::fprintf(stderr, "orderflow up: %s\n", params.error().message.c_str());
     return 2;

@@ -29,6 +29,7 @@
 #include "client/retry.h"
 #include "client/transport.h"
 #include "common/clock.h"
+#include "common/crc32.h"
 
 namespace orderflow::client {
 
@@ -129,7 +130,5 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view tag);
 // Decodes &amp; &lt; &gt; &quot; &apos; and numeric references (&#13; &#xD;).
 std::string xml_unescape(std::string_view text);
 
-// CRC-32 (IEEE, as zlib's crc32) of `data`: DynamoDB's x-amz-crc32.
-std::uint32_t crc32(std::string_view data);
 
 }  // namespace orderflow::client

@@ -28,6 +28,9 @@ namespace orderflow::client {
 
 using Environment = std::map<std::string, std::string, std::less<>>;
 
+// The environment of this process (environ), as the map the functions below take.
+Environment process_environment();
+
 // The retry behaviour of the SDKs' "standard" mode.
 struct RetryOptions {
   int max_attempts = 3;          // total attempts, including the first

@@ -18,22 +18,10 @@
 #include "lambda/runtime.h"
 #include "orders/json.h"
 
-extern char** environ;
-
 namespace {
 
 using namespace orderflow;
 
-client::Environment read_environment() {
-  client::Environment env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    auto eq = entry.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
-  }
-  return env;
-}
 
 std::string env_or(const client::Environment& env, std::string_view name, std::string fallback = {}) {
   auto it = env.find(name);
@@ -62,7 +50,7 @@ std::string find_ca_bundle() {
 }  // namespace
 
 int main() {
-  const client::Environment env = read_environment();
+  const client::Environment env = client::process_environment();
   lambda::StreamLogSink log(stdout);
 
   const std::string runtime_api = env_or(env, "AWS_LAMBDA_RUNTIME_API");

@@ -1,4 +1,5 @@
 #include "server/dynamodb_api.h"
+#include "server/wire.h"
 
 #include <array>
 #include <boost/json.hpp>
@@ -17,28 +18,6 @@ namespace orderflow::server {
 namespace json = boost::json;
 using engine::Item;
 
-// ---------------------------------------------------------------- CRC-32
-
-namespace {
-
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kCrcTable = make_crc_table();
-
-}  // namespace
-
-std::uint32_t crc32(std::string_view bytes) {
-  std::uint32_t c = 0xFFFFFFFFU;
-  for (char ch : bytes) c = kCrcTable[(c ^ static_cast<unsigned char>(ch)) & 0xFFU] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFU;
-}
 
 namespace {
 
@@ -89,28 +68,9 @@ std::string lower_first(std::string_view s) {
   return out;
 }
 
-// What is wrong with a request, collected while reading it. A type error (serialization) or an
-// invalid value is reported alone; constraint violations are reported together, as DynamoDB's
-// "N validation errors detected: a; b".
-struct Problems {
-  std::optional<Error> fatal;
-  std::vector<std::string> violations;
-
-  void set_fatal(Error e) {
-    if (!fatal) fatal = std::move(e);
-  }
-  void violate(std::string value, std::string_view path, std::string_view rule) {
-    violations.push_back("Value " + value + " at '" + std::string(path) +
-                         "' failed to satisfy constraint: " + std::string(rule));
-  }
-  bool ok() const { return !fatal && violations.empty(); }
-  Error error() const {
-    if (fatal) return *fatal;
-    std::string m = std::to_string(violations.size()) + " validation error" +
-                    (violations.size() > 1 ? "s" : "") + " detected: ";
-    for (std::size_t i = 0; i < violations.size(); ++i) m += (i ? "; " : "") + violations[i];
-    return Error{ErrorCode::ddb_validation, std::move(m)};
-  }
+// What is wrong with a request (server/wire.h), reported under ddb_validation.
+struct Problems : RequestProblems {
+  Problems() : RequestProblems(ErrorCode::ddb_validation) {}
 };
 
 std::string java_number_class(const json::value& v) {

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "engine/tables.h"
+#include "common/crc32.h"
 #include "server/api.h"
 
 namespace orderflow::server {
@@ -38,8 +39,5 @@ namespace orderflow::server {
 ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
                             std::string_view body, const RequestContext& ctx);
 
-// CRC-32 as zlib's crc32() computes it (IEEE 802.3 polynomial, reflected): the value of the
-// x-amz-crc32 header. crc32("{}") == 2745614147.
-std::uint32_t crc32(std::string_view bytes);
 
 }  // namespace orderflow::server

@@ -22,27 +22,9 @@ using Outcome = Result<json::object>;
 
 // ---------------------------------------------------------------- reading the request
 
-// What is wrong with a request: a type error (serialization) is reported alone; constraint
-// violations together, as "N validation errors detected: a; b".
-struct Problems {
-  std::optional<Error> fatal;
-  std::vector<std::string> violations;
-
-  void set_fatal(Error e) {
-    if (!fatal) fatal = std::move(e);
-  }
-  void violate(std::string value, std::string_view path, std::string_view rule) {
-    violations.push_back("Value " + value + " at '" + std::string(path) +
-                         "' failed to satisfy constraint: " + std::string(rule));
-  }
-  bool ok() const { return !fatal && violations.empty(); }
-  Error error() const {
-    if (fatal) return *fatal;
-    std::string m = std::to_string(violations.size()) + " validation error" +
-                    (violations.size() > 1 ? "s" : "") + " detected: ";
-    for (std::size_t i = 0; i < violations.size(); ++i) m += (i ? "; " : "") + violations[i];
-    return Error{ErrorCode::logs_invalid_parameter, std::move(m)};
-  }
+// What is wrong with a request (server/wire.h), reported under logs_invalid_parameter.
+struct Problems : RequestProblems {
+  Problems() : RequestProblems(ErrorCode::logs_invalid_parameter) {}
 };
 
 std::string java_number_class(const json::value& v) {

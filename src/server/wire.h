@@ -5,8 +5,10 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "server/api.h"
@@ -34,5 +36,33 @@ ApiResponse json_error(const Error& error, const RequestContext& ctx, JsonErrorS
 
 // A 200 response with `body` and Content-Type `content_type`.
 ApiResponse ok_response(std::string body, std::string_view content_type);
+
+// What is wrong with a JSON request, collected while reading it (DynamoDB, Logs): a type error
+// (serialization) or an invalid value is reported alone; constraint violations are reported
+// together, as the services word it: "N validation errors detected: a; b", under
+// `violation_code`.
+struct RequestProblems {
+  explicit RequestProblems(ErrorCode violation) : violation_code(violation) {}
+
+  ErrorCode violation_code;
+  std::optional<Error> fatal;
+  std::vector<std::string> violations;
+
+  void set_fatal(Error e) {
+    if (!fatal) fatal = std::move(e);
+  }
+  void violate(std::string value, std::string_view path, std::string_view rule) {
+    violations.push_back("Value " + value + " at '" + std::string(path) +
+                         "' failed to satisfy constraint: " + std::string(rule));
+  }
+  bool ok() const { return !fatal && violations.empty(); }
+  Error error() const {
+    if (fatal) return *fatal;
+    std::string m = std::to_string(violations.size()) + " validation error" +
+                    (violations.size() > 1 ? "s" : "") + " detected: ";
+    for (std::size_t i = 0; i < violations.size(); ++i) m += (i ? "; " : "") + violations[i];
+    return Error{violation_code, std::move(m)};
+  }
+};
 
 }  // namespace orderflow::server

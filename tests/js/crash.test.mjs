@@ -27,10 +27,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import { SNSClient, PublishBatchCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { SQSClient, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startServer, clientConfig, waitFor } from './lib/harness.mjs';
+import { startServer, clientConfig, waitFor, workerPids } from './lib/harness.mjs';
+import { depth, scanAll } from './lib/stack.mjs';
 
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:OrderTopic';
 const PARAMS = ['--param', 'FunctionTimeout=1', '--param', 'QueueVisibilityTimeout=2'];
@@ -137,19 +138,6 @@ function startLoad(endpoint, ledger, cycle) {
   };
 }
 
-// PIDs of the function's worker processes for the server on `port` (zombies have no environ).
-function workerPids(port) {
-  const needle = `AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}/`;
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let env;
-    try { env = readFileSync(`/proc/${entry}/environ`, 'latin1'); } catch { continue; }
-    if (env.includes(needle)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
 // What a lingering process is doing, for the failure message.
 function describe(pid) {
   const read = (f) => { try { return readFileSync(`/proc/${pid}/${f}`, 'latin1'); } catch { return '?'; } };
@@ -158,24 +146,6 @@ function describe(pid) {
   let fds = '?';
   try { fds = readdirSync(`/proc/${pid}/fd`).length; } catch { /* gone */ }
   return `pid ${pid} state ${fields[0]} ppid ${fields[1]} pgrp ${fields[2]} wchan ${read('wchan')} fds ${fds} cmd ${read('cmdline').replace(/\0/g, ' ')}`;
-}
-
-async function depth(sqs, url) {
-  const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-  const a = r.Attributes;
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
-}
-
-async function scanAll(ddb) {
-  const items = [];
-  let start;
-  do {
-    const r = await ddb.send(new ScanCommand({ TableName: 'Orders', ExclusiveStartKey: start }));
-    items.push(...r.Items);
-    start = r.LastEvaluatedKey;
-  } while (start);
-  return items;
 }
 
 const sample = (list, n = 20) => `${list.length}: ${JSON.stringify(list.slice(0, n))}${list.length > n ? ' …' : ''}`;

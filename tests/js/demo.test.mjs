@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { orderflowBinary, waitFor } from './lib/harness.mjs';
+import { orderflowBinary, waitFor, workerPids } from './lib/harness.mjs';
 
 // Runs `orderflow demo ...`; resolves to { code, signal, stdout, stderr, json, port }.
 function demo(args, { timeoutMs = 170000 } = {}) {
@@ -30,18 +30,6 @@ function demo(args, { timeoutMs = 170000 } = {}) {
       resolve({ code, signal, stdout, stderr, json, port: m ? Number(m[1]) : undefined });
     });
   });
-}
-
-// PIDs of function workers whose Runtime API is on `port`.
-function workerPids(port) {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let env;
-    try { env = readFileSync(`/proc/${entry}/environ`, 'latin1'); } catch { continue; }
-    if (env.includes(`AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}/`)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 async function noWorkersLeft(port) {

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { startServer, clientConfig, waitFor, orderflowBinary } from './lib/harness.mjs';
+import { startServer, clientConfig, waitFor, orderflowBinary, workerPids } from './lib/harness.mjs';
 
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:OrderTopic';
 const CHROOT = '/usr/sbin/chroot';
@@ -77,18 +77,6 @@ function order(id) {
     total: 21,
     createdAt: '2026-11-30T12:00:00Z',
   };
-}
-
-// PIDs of the function's workers for the server on `port` (their environment names it).
-function workerPids(port) {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let env;
-    try { env = readFileSync(`/proc/${entry}/environ`, 'latin1'); } catch { continue; }
-    if (env.includes(`AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}/_orderflow/lambda/ProcessOrderLambda/`)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 test('the zip has bootstrap at its root, executable, and is the same bytes every time', async () => {
@@ -182,7 +170,7 @@ test('the unpacked zip processes an order in an empty chroot against the local R
       assert.equal(item.customerId.S, `c-${id}`);
 
       // The worker that did it: chrooted, with only Lambda's variables, mapping only the zip.
-      const pids = workerPids(srv.port);
+      const pids = workerPids(srv.port, 'ProcessOrderLambda');
       assert.ok(pids.length > 0, 'a worker is running');
       for (const pid of pids) {
         assert.equal(readlinkSync(`/proc/${pid}/root`), root, `worker ${pid} runs in the chroot`);

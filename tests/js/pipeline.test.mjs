@@ -5,11 +5,12 @@
 // receives; the logs are read back through the CloudWatch Logs API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { SNSClient, PublishBatchCommand } from '@aws-sdk/client-sns';
-import { SQSClient, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startServer, clientConfig, waitFor, jsonCall } from './lib/harness.mjs';
+import { SQSClient, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startServer, clientConfig, waitFor, jsonCall, workerPids } from './lib/harness.mjs';
+import { depth, scanAll } from './lib/stack.mjs';
 
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:OrderTopic';
 // Short timeouts so that retries and the DLQ take seconds (visibility >= function timeout).
@@ -41,24 +42,6 @@ async function publishAll(sns, messages) {
   return ids;
 }
 
-async function scanAll(ddb) {
-  const items = [];
-  let start;
-  do {
-    const r = await ddb.send(new ScanCommand({ TableName: 'Orders', ExclusiveStartKey: start }));
-    items.push(...r.Items);
-    start = r.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
-async function depth(sqs, url) {
-  const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-  const a = r.Attributes;
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
-}
-
 async function logLines(endpoint, filterPattern) {
   const events = [];
   let nextToken;
@@ -80,18 +63,6 @@ async function metrics(endpoint) {
     return m ? Number(m[1]) : NaN;
   };
   return { get, text };
-}
-
-// PIDs of the function's worker processes for the server on `port`.
-function workerPids(port) {
-  const pids = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let env;
-    try { env = readFileSync(`/proc/${entry}/environ`, 'latin1'); } catch { continue; }
-    if (env.includes(`AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}/_orderflow/lambda/ProcessOrderLambda/`)) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 test('1,000 orders are stored exactly once; 5 poison orders reach the DLQ after exactly 3 receives', { timeout: 180000 }, async () => {
@@ -174,7 +145,7 @@ test('a worker killed mid-batch and a worker stuck past its timeout cause retrie
     await publishAll(sns, [JSON.stringify(order('warm-0'))]);
     await waitFor(async () => (await scanAll(ddb)).length === 1, { timeoutMs: 30000, what: 'the warm-up order' });
     const startedBefore = (await metrics(srv.endpoint)).get('orderflow_function_workers_started_total');
-    const [warm] = workerPids(srv.port);
+    const [warm] = workerPids(srv.port, 'ProcessOrderLambda');
     assert.ok(warm, 'a worker process is running');
 
     // Crash mid-batch: freeze the warm worker, publish (its parked `next` takes the first
@@ -187,7 +158,7 @@ test('a worker killed mid-batch and a worker stuck past its timeout cause retrie
     await waitFor(async () => (await scanAll(ddb)).length === 151, { timeoutMs: 60000, intervalMs: 200, what: 'phase 1 orders stored' });
 
     // Timeouts: freeze every worker; the batches they take never finish.
-    const frozen = workerPids(srv.port);
+    const frozen = workerPids(srv.port, 'ProcessOrderLambda');
     assert.ok(frozen.length >= 1);
     for (const pid of frozen) process.kill(pid, 'SIGSTOP');
     await publishAll(sns, Array.from({ length: 169 }, (_, i) => JSON.stringify(order(`b-${i}`))));
@@ -203,7 +174,7 @@ test('a worker killed mid-batch and a worker stuck past its timeout cause retrie
     }, { timeoutMs: 30000, what: 'a timeout and a crash counted' });
     const after = await metrics(srv.endpoint);
     assert.ok(after.get('orderflow_function_workers_started_total') > startedBefore, 'workers were replaced');
-    for (const pid of frozen) assert.ok(!workerPids(srv.port).includes(pid), `the stuck worker ${pid} was killed`);
+    for (const pid of frozen) assert.ok(!workerPids(srv.port, 'ProcessOrderLambda').includes(pid), `the stuck worker ${pid} was killed`);
     const timedOut = await logLines(srv.endpoint, '"Task timed out after 1.00 seconds"');
     assert.ok(timedOut.length >= 1);
     const exited = await logLines(srv.endpoint, 'Runtime.ExitError');
@@ -231,12 +202,12 @@ test('a second up on the same data directory resumes the stack and its data', { 
     const ddb = new DynamoDBClient(clientConfig(second.endpoint));
     await publishAll(sns, [JSON.stringify(order('after-restart'))]);
     await waitFor(async () => (await scanAll(ddb)).length === 2, { timeoutMs: 30000, what: 'both orders' });
-    const workers = workerPids(second.port);
+    const workers = workerPids(second.port, 'ProcessOrderLambda');
     assert.ok(workers.length >= 1);
   } finally {
     assert.equal((await second.stop()).code, 0, second.output());
   }
   // No worker outlives the server.
-  await waitFor(() => workerPids(second.port).length === 0, { timeoutMs: 10000, what: 'workers to exit' });
+  await waitFor(() => workerPids(second.port, 'ProcessOrderLambda').length === 0, { timeoutMs: 10000, what: 'workers to exit' });
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -3,7 +3,7 @@
 // exited 0). Also: clients configured for it, awscli runner, and polling (never sleeping a
 // fixed time before asserting).
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,4 +174,18 @@ export async function jsonCall(endpoint, target, body, { service = 'sqs', conten
 export function xmlText(xml, tag) {
   const m = xml.match(new RegExp(`<${tag}>([^<]*)</${tag}>`));
   return m ? m[1] : undefined;
+}
+
+// PIDs of the function worker processes of the server on `port` (their AWS_LAMBDA_RUNTIME_API
+// names it), of function `fn` only when given. Zombies have no environ and are not listed.
+export function workerPids(port, fn) {
+  const needle = `AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}/${fn ? `_orderflow/lambda/${fn}/` : ''}`;
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let env;
+    try { env = readFileSync(`/proc/${entry}/environ`, 'latin1'); } catch { continue; }
+    if (env.includes(needle)) pids.push(Number(entry));
+  }
+  return pids;
 }
