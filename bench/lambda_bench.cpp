@@ -16,6 +16,13 @@
 //                                   N orders published with SNS PublishBatch by T threads
 //                                   (our C++ client), until the Orders table holds all N
 //   e2e_publish_per_s          orders/s  the publish phase alone
+//   e2e_server_cpu_per_order   ms   CPU time (user + system, /proc/<pid>/stat) of the server
+//                                   process and its function workers during that run, divided
+//                                   by the orders stored
+//   rss_under_load             KiB  the most RSS of the server and its workers, sampled every
+//                                   50 ms during that run (rss_server_under_load: the server)
+// With --key-bits 2048,1024 (the default) the e2e figures are repeated with a 1024-bit SNS
+// signing key (suffix _rsa1024).
 // The first part runs the engine's Functions in-process behind the real HTTP server (only the
 // Runtime API route), the second the real `orderflow up` as a child process. Asserts nothing
 // about speed.
@@ -49,6 +56,7 @@ struct Args {
   int publishers = 8;
   int cold = 30;
   int warm = 3000;
+  std::vector<int> key_bits = {2048, 1024};
 };
 
 Args parse_args(int argc, char** argv) {
@@ -64,7 +72,10 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--publishers") a.publishers = std::atoi(value().c_str());
     else if (f == "--cold") a.cold = std::atoi(value().c_str());
     else if (f == "--warm") a.warm = std::atoi(value().c_str());
-    else if (f == "--smoke") a.orders = 500, a.cold = 3, a.warm = 100;
+    else if (f == "--key-bits") {
+      a.key_bits.clear();
+      for (pid_t b : parse_pids(value())) a.key_bits.push_back(static_cast<int>(b));
+    } else if (f == "--smoke") a.orders = 500, a.cold = 3, a.warm = 100;
     else die("unknown flag " + f + " (see the comment at the top of bench/lambda_bench.cpp)");
   }
   if (a.orderflow.empty()) die("--orderflow PATH is required");
@@ -194,6 +205,16 @@ void pipeline_figures(const Args& a, int key_bits) {
                                          {"--template", source.string(), "--sns-signing-key-bits",
                                           std::to_string(key_bits)});
   auto probe = make_client(endpoint);
+  std::atomic<bool> sampling{true};
+  std::atomic<long> rss_max{0}, rss_server_max{0};
+  std::thread sampler([&] {
+    while (sampling) {
+      rss_max = std::max(rss_max.load(), tree_rss_kib({child.pid}));
+      rss_server_max = std::max(rss_server_max.load(), rss_kib_of(child.pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  double cpu0 = tree_cpu_seconds({child.pid});
   const std::string topic = "arn:aws:sns:us-east-1:000000000000:OrderTopic";
   std::atomic<int> next{0}, failed{0};
   auto t0 = SteadyClock::now();
@@ -225,11 +246,17 @@ void pipeline_figures(const Args& a, int key_bits) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   auto stored = SteadyClock::now();
+  double cpu = tree_cpu_seconds({child.pid}) - cpu0;
+  sampling = false;
+  sampler.join();
   double publish_s = std::chrono::duration<double>(published - t0).count();
   double total_s = std::chrono::duration<double>(stored - t0).count();
   std::string suffix = key_bits == 2048 ? "" : "_rsa" + std::to_string(key_bits);
   figure("e2e_publish_per_s" + suffix, a.orders / publish_s, "orders/s");
   figure("e2e_orders_per_s" + suffix, a.orders / total_s, "orders/s");
+  figure("e2e_server_cpu_per_order" + suffix, 1000.0 * cpu / a.orders, "ms");
+  figure("rss_under_load" + suffix, static_cast<double>(rss_max.load()), "KiB");
+  figure("rss_server_under_load" + suffix, static_cast<double>(rss_server_max.load()), "KiB");
   child.stop();
   std::filesystem::remove_all(dir);
 }
@@ -240,7 +267,6 @@ int main(int argc, char** argv) {
   Args a = parse_args(argc, argv);
   std::printf("figure,value,unit\n");
   runtime_figures(a);
-  pipeline_figures(a, 2048);
-  pipeline_figures(a, 1024);
+  for (int bits : a.key_bits) pipeline_figures(a, bits);
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -130,8 +131,10 @@ inline bool on_path(const std::string& name) {
 
 // ---- the client side -----------------------------------------------------------------------
 
-inline std::unique_ptr<client::AwsClient> make_client(const std::string& endpoint) {
+inline std::unique_ptr<client::AwsClient> make_client(const std::string& endpoint,
+                                                     const std::string& dynamodb_endpoint = "") {
   client::ClientConfig c;
+  if (!dynamodb_endpoint.empty()) c.service_endpoints["dynamodb"] = dynamodb_endpoint;
   c.credentials = aws::Credentials{"test", "test", ""};
   c.region = "us-east-1";
   c.endpoint_url = endpoint;
@@ -161,5 +164,93 @@ inline double percentile(std::vector<double>& v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// ---- /proc: CPU time and RSS of a process and its descendants ---------------------------------
+
+// The pids whose parent is `pid`, and theirs, and so on (from /proc/<n>/stat).
+inline std::vector<pid_t> descendants(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> all;  // (pid, ppid)
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    FILE* f = std::fopen((e.path() / "stat").c_str(), "r");
+    if (!f) continue;
+    char buf[1024];
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    const char* close = std::strrchr(buf, ')');  // the command name may hold spaces
+    if (!close) continue;
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(close + 1, " %c %d", &state, &ppid) != 2) continue;
+    all.emplace_back(static_cast<pid_t>(std::atoi(name.c_str())), static_cast<pid_t>(ppid));
+  }
+  std::vector<pid_t> out{root};
+  for (std::size_t i = 0; i < out.size(); ++i)
+    for (auto [p, pp] : all)
+      if (pp == out[i]) out.push_back(p);
+  return out;
+}
+
+// Fields 14-17 of /proc/<pid>/stat in seconds: utime + stime (+ cutime + cstime: the children
+// it has waited for) when `with_reaped`.
+inline double cpu_seconds_of(pid_t pid, bool with_reaped) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return 0;
+  char buf[2048];
+  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return 0;
+  // After ")": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17).
+  unsigned long long v[15] = {};
+  char state = 0;
+  if (std::sscanf(p + 1, " %c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &state, &v[0],
+                  &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
+                  &v[13]) < 15)
+    return 0;
+  double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  unsigned long long t = v[10] + v[11] + (with_reaped ? v[12] + v[13] : 0);
+  return static_cast<double>(t) / ticks;
+}
+
+// CPU seconds used so far by `roots` and all their descendants, alive or reaped by them.
+inline double tree_cpu_seconds(const std::vector<pid_t>& roots) {
+  double s = 0;
+  for (pid_t r : roots)
+    for (pid_t p : descendants(r)) s += cpu_seconds_of(p, true);
+  return s;
+}
+
+inline long rss_kib_of(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::atol(line + 6);
+  std::fclose(f);
+  return kib;
+}
+
+// RSS of `roots` and all their descendants, KiB.
+inline long tree_rss_kib(const std::vector<pid_t>& roots) {
+  long s = 0;
+  for (pid_t r : roots)
+    for (pid_t p : descendants(r)) s += rss_kib_of(p);
+  return s;
+}
+
+inline std::vector<pid_t> parse_pids(const std::string& list) {
+  std::vector<pid_t> out;
+  for (std::size_t start = 0; start < list.size();) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) out.push_back(static_cast<pid_t>(std::atoi(list.substr(start, end - start).c_str())));
+    start = end + 1;
+  }
+  return out;
+}
 
 }  // namespace orderflow::bench

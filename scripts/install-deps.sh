@@ -12,6 +12,11 @@ packages=(
   clang-format clang-tidy ccache
   libzip-dev zip unzip
   awscli
+  # The dashboard's browser test drives Debian's Chromium with playwright-core.
+  chromium
+  # The fuzz targets (scripts/fuzz.sh): libFuzzer needs clang, and clang-14 cannot compile
+  # libstdc++ 12's <expected>; clang-16 can.
+  clang-16 libclang-rt-16-dev
 )
 # The black-box tests run node; install Debian's only when the machine has none (a newer
 # node may already be installed from elsewhere).

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/orders.h"
 #include "cli/output.h"
+#include "common/function_log.h"
 
 namespace orderflow::cli {
 
@@ -27,22 +28,10 @@ std::optional<FailureReason> find_failure_reason(const std::vector<LogEvent>& ev
                                                  std::string_view message_id) {
   std::optional<FailureReason> best;
   for (const auto& e : events) {
-    std::string_view text = e.message;
-    auto brace = text.find('{');
-    if (brace == std::string_view::npos) continue;
-    text.remove_prefix(brace);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-      text.remove_suffix(1);
-    }
-    bj::error_code ec;
-    bj::value doc = bj::parse(text, ec);
-    if (ec || !doc.is_object()) continue;
-    const auto& o = doc.get_object();
-    if (json_str(o, "messageId") != message_id) continue;
-    std::string reason = json_str(o, "reason");
-    if (reason.empty()) continue;
+    auto record = parse_function_log_line(e.message);
+    if (!record || record->message_id != message_id || record->reason.empty()) continue;
     if (best && e.timestamp < best->timestamp) continue;  // ties: the later line wins
-    best = FailureReason{std::move(reason), e.timestamp, json_str(o, "outcome")};
+    best = FailureReason{std::move(record->reason), e.timestamp, std::move(record->outcome)};
   }
   return best;
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <utility>
 
+#include "common/util.h"
 #include "server/router.h"
 #include "server/runtime_api.h"
 
@@ -48,6 +49,23 @@ Result<stack::ParameterOverrides> parse_parameter_overrides(const std::vector<st
   return defaults;
 }
 
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+namespace {
+// 128 random bits as hex, for the dashboard's token.
+std::string random_token() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : random_bytes(16)) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+}  // namespace
+
 Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o) {
   std::unique_ptr<LocalCloud> cloud(new LocalCloud());
   server::ServerOptions so;
@@ -55,12 +73,15 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   so.port = o.port;
   so.io_threads = o.io_threads;
   so.handler_threads = o.handler_threads;
+  so.idle_timeout = so.body_timeout = std::chrono::seconds(o.read_timeout_seconds);
   so.handle_signals = o.handle_signals;
   // Draining first stops the functions: their parked Runtime API calls are answered, their
   // workers end, and no new invocation starts.
   auto running = std::make_shared<std::atomic<engine::Engine*>>(nullptr);
-  so.on_drain = [running] {
+  auto dashboard = std::make_shared<std::atomic<server::Dashboard*>>(nullptr);
+  so.on_drain = [running, dashboard] {
     if (engine::Engine* e = running->load()) e->lambda().shutdown();
+    if (server::Dashboard* d = dashboard->load()) d->shutdown();  // ends its event streams
   };
   auto bound = server::Server::bind(so);
   if (!bound) return std::unexpected(bound.error());
@@ -109,7 +130,17 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   ro.credentials = {{o.access_key, o.secret_key}};
   ro.default_base_url = cloud->base_url_;
   engine::Engine& engine_ref = *cloud->engine_;
-  auto started = cloud->server_->start([&engine_ref, ro](aws::HttpRequest req, server::Respond respond) {
+  server::Dashboard* dash = nullptr;
+  if (o.dashboard) {
+    server::DashboardOptions dopt;
+    dopt.token = o.dashboard_token == "auto" ? (is_loopback_host(o.host) ? "" : random_token()) : o.dashboard_token;
+    cloud->dashboard_ = std::make_unique<server::Dashboard>(*cloud->engine_, dopt);
+    dash = cloud->dashboard_.get();
+    dashboard->store(dash);
+    cloud->dashboard_url_ = cloud->base_url_ + "/" + (dopt.token.empty() ? "" : "?token=" + dopt.token);
+  }
+  auto started = cloud->server_->start([&engine_ref, ro, dash](aws::HttpRequest req, server::Respond respond) {
+    if (dash && dash->handle(req, respond)) return;
     server::handle(engine_ref, req, ro, std::move(respond));
   });
   if (!started) return std::unexpected(started.error());
@@ -126,6 +157,7 @@ void LocalCloud::wait() {
   server_->wait();
   // The engine goes first: a forced stop may leave long polls whose completions post to the
   // server's io_context, which must still exist then.
+  dashboard_.reset();
   engine_.reset();
   server_.reset();
   closed_ = true;
@@ -133,6 +165,7 @@ void LocalCloud::wait() {
 
 LocalCloud::~LocalCloud() {
   if (closed_ || !server_) {
+    dashboard_.reset();
     engine_.reset();
     return;
   }

@@ -18,6 +18,7 @@
 
 #include "common/result.h"
 #include "engine/engine.h"
+#include "server/dashboard.h"
 #include "server/server.h"
 #include "stack/local_stack.h"
 
@@ -32,6 +33,9 @@ struct LocalCloudOptions {
   std::string secret_key = "test";
   int io_threads = 2;
   int handler_threads = 32;
+  // Seconds a connection has to send a request's header (or, idle, its next one), and then the
+  // body; a connection that misses either is closed.
+  int read_timeout_seconds = 60;
   bool handle_signals = false;
   // The template; empty: serve the APIs without a stack.
   std::filesystem::path template_path;
@@ -42,7 +46,14 @@ struct LocalCloudOptions {
   // RSA key size of the SNS signing key, chosen when the data directory is created (kept after).
   // Every SNS envelope is signed: 2048 bits (AWS's) costs ~1 ms of CPU per message, 1024 ~0.15.
   int sns_signing_key_bits = 2048;
+  // The dashboard (server/dashboard.h) at / . Its token: "auto" makes one when `host` is not a
+  // loopback address (and none otherwise); "" never needs one; anything else is the token.
+  bool dashboard = true;
+  std::string dashboard_token = "auto";
 };
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
 
 class LocalCloud {
  public:
@@ -55,6 +66,8 @@ class LocalCloud {
   engine::Engine& engine() { return *engine_; }
   // The stack after deployment (outputs, resources); nullopt without a template.
   const std::optional<stack::Deployment>& deployment() const { return deployment_; }
+  // The dashboard's address (with ?token= when it needs one); empty when it is off.
+  const std::string& dashboard_url() const { return dashboard_url_; }
 
   void stop();  // begins draining; idempotent
   void wait();  // until drained and closed
@@ -62,8 +75,10 @@ class LocalCloud {
  private:
   LocalCloud() = default;
   std::string base_url_;
+  std::string dashboard_url_;
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<server::Dashboard> dashboard_;  // uses engine_; destroyed before it
   std::optional<stack::Deployment> deployment_;
   bool closed_ = false;
 };

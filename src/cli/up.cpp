@@ -37,6 +37,7 @@ void print_banner(LocalCloud& cloud, const LocalCloudOptions& o) {
   } else {
     std::printf("orderflow: no template: serving the AWS APIs without a stack\n");
   }
+  if (!cloud.dashboard_url().empty()) std::printf("dashboard: %s\n", cloud.dashboard_url().c_str());
   std::printf("metrics:   %s/metrics\n", url.c_str());
   std::printf("use it:    export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=<secret> "
               "AWS_REGION=%s\n",
@@ -108,6 +109,11 @@ void register_up(CLI::App& app, int& exit_code) {
       ->envname("ORDERFLOW_SNS_SIGNING_KEY_BITS")
       ->check(CLI::IsMember({1024, 2048, 3072, 4096}))
       ->capture_default_str();
+  up->add_option("--dashboard-token", c.dashboard_token,
+                 "Token the dashboard requires (auto: a random one when --host is not loopback; empty: none)")
+      ->envname("ORDERFLOW_DASHBOARD_TOKEN")
+      ->capture_default_str();
+  up->add_flag("!--no-dashboard", c.dashboard, "Do not serve the dashboard at /");
   up->add_option("--region", c.region, "Region of ARNs")->envname("ORDERFLOW_REGION")->capture_default_str();
   up->add_option("--access-key", c.access_key, "Access key id requests must be signed with")
       ->envname("ORDERFLOW_ACCESS_KEY")
@@ -121,6 +127,11 @@ void register_up(CLI::App& app, int& exit_code) {
                  "Threads running requests (they wait for fsync; many let one fsync serve many)")
       ->envname("ORDERFLOW_HANDLER_THREADS")
       ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  up->add_option("--read-timeout", c.read_timeout_seconds,
+                 "Seconds a connection may take to send a request's header (idle: the next one), then its body")
+      ->envname("ORDERFLOW_READ_TIMEOUT")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   up->callback([options, &exit_code] { exit_code = run_up(*options); });
 }

@@ -3,6 +3,12 @@
 namespace orderflow::engine {
 
 Engine::~Engine() {
+  {
+    std::lock_guard g(sampler_mu_);
+    sampler_stop_ = true;
+  }
+  sampler_cv_.notify_all();
+  if (sampler_.joinable()) sampler_.join();
   lambda_.reset();  // first: workers and pollers use the services below
   logs_.reset();
   tables_.reset();
@@ -42,14 +48,33 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options, Clock
   auto logs = Logs::open(*e->store_, clock, lo);
   if (!logs) return std::unexpected(logs.error());
   e->logs_ = std::move(*logs);
+  e->metrics_ = std::make_unique<Metrics>(*e->logs_, options.metrics);
   FunctionsOptions fo = options.functions;
   fo.region = options.region;
   fo.account_id = options.account_id;
-  auto lambda = Lambda::open(clock, *e->queues_, *e->logs_, std::move(fo),
+  auto lambda = Lambda::open(clock, *e->queues_, *e->metrics_, std::move(fo),
                              options.make_launcher ? options.make_launcher() : nullptr);
   if (!lambda) return std::unexpected(lambda.error());
   e->lambda_ = std::move(*lambda);
+  if (options.metrics_interval.count() > 0) e->sampler_ = std::thread([raw = e.get()] { raw->run_sampler(); });
   return e;
+}
+
+void Engine::sample_metrics() {
+  std::lock_guard g(sampler_mu_);
+  metrics_->add_sample(sample_engine(*this, *metrics_, sample_state_));
+}
+
+void Engine::run_sampler() {
+  auto next = std::chrono::steady_clock::now();
+  std::unique_lock lock(sampler_mu_);
+  while (!sampler_stop_) {
+    next += options_.metrics_interval;
+    if (sampler_cv_.wait_until(lock, next, [&] { return sampler_stop_; })) break;
+    metrics_->add_sample(sample_engine(*this, *metrics_, sample_state_));
+    // Fell behind (a stopped process, a slow store): start again from now.
+    if (auto now = std::chrono::steady_clock::now(); now > next + options_.metrics_interval) next = now;
+  }
 }
 
 }  // namespace orderflow::engine

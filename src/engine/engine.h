@@ -6,15 +6,19 @@
 // acknowledged write is on disk when the Engine is gone.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/result.h"
 #include "engine/lambda.h"
 #include "engine/logs.h"
+#include "engine/metrics.h"
 #include "engine/queues.h"
 #include "engine/store.h"
 #include "engine/tables.h"
@@ -35,6 +39,10 @@ struct EngineOptions {
   FunctionsOptions functions;
   // Starts function workers; null: the real posix_spawn launcher.
   std::function<std::unique_ptr<ProcessLauncher>()> make_launcher;
+  // How often a metrics sample is taken (metrics.h), in real time; 0: never (tests sample by
+  // hand with sample_metrics()).
+  Millis metrics_interval{1000};
+  MetricsOptions metrics;
 };
 
 class Engine {
@@ -51,6 +59,9 @@ class Engine {
   Tables& tables() { return *tables_; }
   Logs& logs() { return *logs_; }
   Lambda& lambda() { return *lambda_; }
+  Metrics& metrics() { return *metrics_; }
+  // Takes one metrics sample now and adds it to the history.
+  void sample_metrics();
   Clock& clock() { return clock_; }
   const EngineOptions& options() const { return options_; }
 
@@ -63,7 +74,16 @@ class Engine {
   std::unique_ptr<Topics> topics_;
   std::unique_ptr<Tables> tables_;
   std::unique_ptr<Logs> logs_;  // declared after the store: destroyed before it
-  std::unique_ptr<Lambda> lambda_;  // uses queues and logs
+  std::unique_ptr<Metrics> metrics_;  // forwards to logs_
+  std::unique_ptr<Lambda> lambda_;  // uses queues and metrics_ (its log sink)
+
+  // The sampler thread (options_.metrics_interval).
+  void run_sampler();
+  std::mutex sampler_mu_;
+  std::condition_variable sampler_cv_;
+  bool sampler_stop_ = false;  // guarded by sampler_mu_
+  SampleState sample_state_;   // guarded by sampler_mu_
+  std::thread sampler_;
 };
 
 }  // namespace orderflow::engine

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -450,6 +451,9 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     env["TZ"] = ":UTC";
     env["LD_LIBRARY_PATH"] = "/lib64:/usr/lib64:" + root + ":" + root + "/lib:/opt/lib";
     if (!options.endpoint_url.empty()) env["AWS_ENDPOINT_URL"] = options.endpoint_url;
+    // A sanitizer build's workers report where the server's do (tests/sanitizers/run.sh).
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
+      if (const char* v = std::getenv(name)) env[name] = v;
     for (const auto& [k, v] : c.environment) env[k] = v;
     env["AWS_LAMBDA_RUNTIME_API"] = options.runtime_api_address(c.name, id);
     env["_HANDLER"] = c.handler;

@@ -376,11 +376,18 @@ struct Durability {
   std::atomic<std::uint64_t> durable_seq{0};
   std::atomic<bool> failed{false};
   std::mutex mu;
-  std::optional<Error> error;  // guarded by mu: the first storage failure
+  std::optional<Error> error;  // guarded by mu: the first storage failure since the last success
 
+  // A commit succeeded: it wrote every batch of earlier failed commits too (store.h), so an
+  // earlier failure is over.
   void advance(std::uint64_t upto) {
     std::uint64_t cur = durable_seq.load();
     while (cur < upto && !durable_seq.compare_exchange_weak(cur, upto)) {
+    }
+    if (failed) {
+      std::lock_guard g(mu);
+      error.reset();
+      failed = false;
     }
   }
   void fail(const Error& e) {
@@ -1150,7 +1157,7 @@ struct Logs::Impl {
       if (stopping) return;
       if (clock.now() >= next_sweep) {
         lk.unlock();
-        (void)sweep();  // a failure poisons the store; later calls report it
+        (void)sweep();  // a failed commit is retried by the next one (store.h)
         lk.lock();
         next_sweep = clock.now() + options.sweep_interval;
         continue;
@@ -1284,7 +1291,6 @@ Status Logs::create_log_group(const CreateLogGroupRequest& request) {
   std::future<Status> done;
   {
     std::lock_guard g(impl_->mu);
-    if (auto st = impl_->failed_status(); !st) return st;
     if (impl_->groups.contains(request.log_group_name))
       return fail(ErrorCode::logs_resource_already_exists,
                   "The specified log group already exists");
@@ -1476,7 +1482,6 @@ Status Logs::create_log_stream(std::string_view log_group, std::string_view log_
   std::future<Status> done;
   {
     std::lock_guard g(impl_->mu);
-    if (auto st = impl_->failed_status(); !st) return st;
     auto grp = impl_->find_group(log_group);
     if (!grp) return std::unexpected(grp.error());
     if ((*grp)->streams.contains(log_stream))
@@ -1616,7 +1621,6 @@ Result<PutLogEventsResult> Logs::put_log_events(std::string_view log_group,
   std::future<Status> done;
   {
     std::lock_guard g(impl_->mu);
-    if (auto st = impl_->failed_status(); !st) return std::unexpected(st.error());
     auto grp = impl_->find_group(log_group);
     if (!grp) return std::unexpected(grp.error());
     auto it = (*grp)->streams.find(log_stream);

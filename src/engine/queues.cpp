@@ -1149,6 +1149,9 @@ Queues::~Queues() {
       for (auto& w : q.waiters) waiting.push_back(std::move(w.done));
   }
   for (auto& cb : waiting) cb(std::vector<ReceivedMessage>{});
+  // Batches submitted without waiting (receives, visibility changes, ...) call back into impl_
+  // on the store's writer thread once durable: an empty batch returns once they all have.
+  (void)impl_->store.commit({});
 }
 
 Result<std::unique_ptr<Queues>> Queues::open(Store& store, Clock& clock, QueuesOptions options) {
@@ -1632,6 +1635,60 @@ Status Queues::purge(std::string_view queue) {
     impl_->submit(std::move(b));
   }
   return impl_->store.commit({});
+}
+
+Result<std::vector<ReceivedMessage>> Queues::peek(std::string_view queue, std::size_t max) const {
+  std::lock_guard g(impl_->mu);
+  const Queue* q = const_cast<Impl&>(*impl_).find(queue);
+  if (q == nullptr) return std::unexpected(queue_missing());
+  std::vector<ReceivedMessage> out;
+  for (const auto& [seq, m] : q->msgs) {
+    if (out.size() >= max) break;
+    auto snap = impl_->snapshot(*q, m);
+    if (!snap) return std::unexpected(snap.error());
+    snap->receipt_handle.clear();
+    out.push_back(std::move(*snap));
+  }
+  return out;
+}
+
+Status Queues::redrive_message(std::string_view queue, std::string_view message_id) {
+  OF_NOTIFY_ON_EXIT;
+  std::future<Status> done;
+  {
+    std::lock_guard g(impl_->mu);
+    Queue* q = impl_->find(queue);
+    if (q == nullptr) return std::unexpected(queue_missing());
+    MessageIdBytes id{};
+    if (!parse_id(message_id, id))
+      return std::unexpected(Error{ErrorCode::sqs_resource_not_found, "No message with this MessageId."});
+    std::int64_t now = impl_->now_ms();
+    WriteBatch b;
+    impl_->refresh(*q, now, b);
+    auto it = std::find_if(q->msgs.begin(), q->msgs.end(), [&](const auto& e) { return e.second.id == id; });
+    if (it == q->msgs.end()) {
+      if (!b.empty()) impl_->submit(std::move(b));
+      return std::unexpected(Error{ErrorCode::sqs_resource_not_found, "No message with this MessageId."});
+    }
+    std::uint64_t seq = it->first;
+    Queue* dest = nullptr;
+    Status st = [&]() -> Status {
+      if (!q->ready.contains(seq))
+        return std::unexpected(Error{ErrorCode::invalid_parameter_value, "The message is in flight or delayed."});
+      dest = impl_->find_by_arn(it->second.dlq_source_arn());
+      if (dest == nullptr || dest == q)
+        return std::unexpected(
+            Error{ErrorCode::invalid_parameter_value, "The message's source queue is unknown or no longer exists."});
+      return impl_->transfer(*q, seq, *dest, /*fresh=*/true, now, b);
+    }();
+    if (!st) {
+      if (!b.empty()) impl_->submit(std::move(b));
+      return st;
+    }
+    done = impl_->submit_and_get(std::move(b));
+    impl_->serve_waiters(*dest, now);
+  }
+  return done.get();
 }
 
 Result<std::string> Queues::start_move_task(std::string_view source_arn, std::string_view destination_arn,

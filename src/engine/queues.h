@@ -163,6 +163,17 @@ class Queues {
       std::string_view queue, const std::vector<std::pair<std::string, ChangeVisibilityEntry>>& entries);
   Status purge(std::string_view queue);
 
+  // Up to `max` messages of the queue in the order they were enqueued, visible or not, without
+  // receiving them: no receive count, visibility or receipt handle changes (receipt_handle is
+  // empty). For the dashboard's DLQ view; SQS has no such call.
+  Result<std::vector<ReceivedMessage>> peek(std::string_view queue, std::size_t max) const;
+  // Moves the message with `message_id` from `queue` to the queue it was dead-lettered from, as
+  // a message move task does for every message (a new message id, sent now, never received).
+  // Fails with sqs_resource_not_found when no such message is in the queue, and with
+  // invalid_parameter_value when it is in flight (received and not yet visible again) or its
+  // source queue is unknown or gone. Durable before it returns.
+  Status redrive_message(std::string_view queue, std::string_view message_id);
+
   // ---- message move tasks (DLQ redrive) ----
   Result<std::string> start_move_task(std::string_view source_arn, std::string_view destination_arn,
                                       std::optional<int> max_per_second);

@@ -69,7 +69,8 @@ struct Store::Impl {
   };
   std::deque<Pending> queue;  // guarded by mu
   bool stopping = false;      // guarded by mu
-  Status poisoned;            // written only by the writer thread
+  // Batches of failed commits, in order: written first by the next commit. Writer thread only.
+  std::deque<Pending> kept;
   std::uint64_t commits = 0;  // guarded by mu
   std::uint64_t batches = 0;  // guarded by mu
   std::thread writer;
@@ -111,22 +112,30 @@ struct Store::Impl {
     return rc == SQLITE_DONE;
   }
 
+  // Writes `kept`, then `group`, in one transaction. On failure nothing of it is written
+  // (SQLite rolls the transaction back) and the connection can start the next one.
   Status apply(const std::deque<Pending>& group) {
-    if (!step_done(begin_stmt)) return std::unexpected(storage_error(db, "begin"));
-    for (const auto& p : group) {
-      for (const auto& op : p.batch.ops()) {
-        Stmt& st = op.erase ? del_stmt : put_stmt;
-        sqlite3_bind_int(st.s, 1, static_cast<int>(op.space));
-        sqlite3_bind_blob(st.s, 2, op.key.data(), static_cast<int>(op.key.size()), SQLITE_STATIC);
-        if (!op.erase)
-          sqlite3_bind_blob(st.s, 3, op.value.data(), static_cast<int>(op.value.size()),
-                            SQLITE_STATIC);
-        bool ok = step_done(st);
-        sqlite3_clear_bindings(st.s);
-        if (!ok) {
-          auto e = storage_error(db, op.erase ? "delete" : "write");
-          step_done(rollback_stmt);
-          return std::unexpected(e);
+    if (!step_done(begin_stmt)) {
+      auto e = storage_error(db, "begin");
+      step_done(rollback_stmt);
+      return std::unexpected(e);
+    }
+    for (const std::deque<Pending>* part : {&std::as_const(kept), &group}) {
+      for (const auto& p : *part) {
+        for (const auto& op : p.batch.ops()) {
+          Stmt& st = op.erase ? del_stmt : put_stmt;
+          sqlite3_bind_int(st.s, 1, static_cast<int>(op.space));
+          sqlite3_bind_blob(st.s, 2, op.key.data(), static_cast<int>(op.key.size()), SQLITE_STATIC);
+          if (!op.erase)
+            sqlite3_bind_blob(st.s, 3, op.value.data(), static_cast<int>(op.value.size()),
+                              SQLITE_STATIC);
+          bool ok = step_done(st);
+          sqlite3_clear_bindings(st.s);
+          if (!ok) {
+            auto e = storage_error(db, op.erase ? "delete" : "write");
+            step_done(rollback_stmt);
+            return std::unexpected(e);
+          }
         }
       }
     }
@@ -146,13 +155,19 @@ struct Store::Impl {
       std::deque<Pending> group;
       group.swap(queue);
       lk.unlock();
-      Status st = poisoned;
-      bool any_writes = std::any_of(group.begin(), group.end(),
+      Status st;
+      bool any_writes = !kept.empty() ||
+                        std::any_of(group.begin(), group.end(),
                                     [](const Pending& p) { return !p.batch.empty(); });
       // A group of empty batches (barriers) is durable as soon as everything before it is.
-      if (st && any_writes) {
+      if (any_writes) {
         st = apply(group);
-        if (!st) poisoned = st;
+        if (st) {
+          kept.clear();
+        } else {
+          for (auto& p : group)
+            if (!p.batch.empty()) kept.push_back(Pending{std::move(p.batch), nullptr});
+        }
       }
       lk.lock();
       if (any_writes) ++commits;
@@ -177,9 +192,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
                 "cannot create data directory " + dir.string() + ": " + ec.message());
   auto impl = std::make_unique<Impl>();
   auto path = (dir / "orderflow.db").string();
+  const char* vfs = options.vfs.empty() ? nullptr : options.vfs.c_str();
   if (sqlite3_open_v2(path.c_str(), &impl->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+                      vfs) != SQLITE_OK) {
     return std::unexpected(storage_error(impl->db, "open " + path));
   }
   sqlite3_busy_timeout(impl->db, 5000);
@@ -223,7 +239,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
     if (auto s = impl->prepare(impl->commit_stmt, "COMMIT"); !s) return s;
     if (auto s = impl->prepare(impl->rollback_stmt, "ROLLBACK"); !s) return s;
     if (sqlite3_open_v2(path.c_str(), &impl->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK)
+                        vfs) != SQLITE_OK)
       return std::unexpected(storage_error(impl->reader, "open reader"));
     sqlite3_busy_timeout(impl->reader, 5000);
     if (sqlite3_prepare_v2(impl->reader, "SELECT value FROM kv WHERE space=?1 AND key=?2", -1,

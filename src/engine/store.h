@@ -12,9 +12,14 @@
 // order on disk is the order in memory: whatever a later caller observed is on disk no later
 // than the later caller's own batch.
 //
-// Errors: after a failed commit the store is poisoned (STYLE.md item 3): that commit and every
-// later one fail with the first error, because memory and disk may then disagree. The owner
-// reopens the data directory to recover.
+// Errors: a failed commit (an I/O error, a full disk) fails every batch of its group, and the
+// store keeps those batches: the services already changed their memory, so the batches are
+// written first, in order, by the next commit (barriers included). Until a commit succeeds,
+// every commit fails (STYLE.md item 3: the store keeps reporting the error instead of
+// carrying on past it); once the disk works again the next commit writes the kept batches and
+// the new ones in one transaction, and memory and disk agree again without a reopen. A failed
+// batch is thus not acknowledged but may still become durable later, whole (at-least-once, as
+// a lost response on AWS). Kept batches are dropped when the store is destroyed.
 //
 // On-disk format: table `kv(space INTEGER, key BLOB, value BLOB, PRIMARY KEY(space, key))`
 // WITHOUT ROWID, and `meta(name TEXT PRIMARY KEY, value TEXT)` holding `schema_version`.
@@ -75,6 +80,9 @@ class WriteBatch {
 struct StoreOptions {
   // fsync every commit (synchronous=FULL). Off only for throwaway data in tests that say so.
   bool sync = true;
+  // The SQLite VFS to open the database with (registered by the caller); empty: the default.
+  // A test seam for fault injection (fault_vfs.h).
+  std::string vfs;
 };
 
 class Store {

@@ -13,7 +13,8 @@
 // change and Store::submit happen under one lock, so the order on disk is the order in memory;
 // the wait for the commit happens outside the lock, so concurrent writers share group commits.
 // A read may observe a write whose commit is still in flight (it is ordered before any later
-// write on disk). If a commit fails the store is poisoned and every later write fails; reopen.
+// write on disk). If a commit fails the call fails (ddb_internal_server_error) and its batch is
+// written by the next commit that succeeds (store.h).
 //
 // On-disk format: Space::table, key = table name, value = JSON metadata (name, num, id,
 // created_ms, key schema, billing). Space::item, key = u64 big-endian table number + the

@@ -54,6 +54,7 @@ const std::set<std::string, std::less<>> kProtocols = {"http", "https", "email",
 struct Topic {
   std::string name;
   std::string arn;
+  std::uint64_t published = 0;  // in memory only: since the process started
   AttributeMap attributes;  // settable ones as given
   TagMap tags;
 };
@@ -698,11 +699,21 @@ Result<BatchOutcome<std::string>> Topics::publish_batch(std::string_view topic_a
       out.successful.emplace_back(id, std::move(message_id));
     }
   }
-  if (prepared.empty()) return out;
-  auto deliveries = impl_->seal(std::move(prepared));
-  if (!deliveries) return std::unexpected(deliveries.error());
-  auto delivered = impl_->queues.deliver_all(std::move(*deliveries));
-  if (!delivered) return std::unexpected(Error{ErrorCode::sns_internal_error, delivered.error().message});
+  if (!prepared.empty()) {
+    auto deliveries = impl_->seal(std::move(prepared));
+    if (!deliveries) return std::unexpected(deliveries.error());
+    auto delivered = impl_->queues.deliver_all(std::move(*deliveries));
+    if (!delivered) return std::unexpected(Error{ErrorCode::sns_internal_error, delivered.error().message});
+  }
+  std::lock_guard g(impl_->mu);
+  if (auto it = impl_->topics.find(topic_arn); it != impl_->topics.end()) it->second.published += out.successful.size();
+  return out;
+}
+
+std::map<std::string, std::uint64_t> Topics::published_counts() const {
+  std::lock_guard g(impl_->mu);
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& [arn, t] : impl_->topics) out.emplace(arn, t.published);
   return out;
 }
 

@@ -92,6 +92,9 @@ class Topics {
   Result<BatchOutcome<std::string>> publish_batch(
       std::string_view topic_arn, std::vector<std::pair<std::string, PublishRequest>> entries);
 
+  // Messages published to each topic since the process started (accepted entries), by ARN.
+  std::map<std::string, std::uint64_t> published_counts() const;
+
   // The PEM certificate that SigningCertURL serves.
   std::string signing_certificate_pem() const;
   std::string topic_arn(std::string_view name) const;

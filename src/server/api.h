@@ -4,12 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "aws/http_types.h"
 #include "common/result.h"
+#include "server/event_stream.h"
 
 namespace orderflow::server {
 
@@ -26,6 +28,8 @@ struct ApiResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
   std::string body;
+  // Set: the body is this stream, written as it is produced (event_stream.h); `body` is unused.
+  std::shared_ptr<EventStream> stream;
 };
 
 // Adapters that may complete later (long-polling ReceiveMessage) answer through this; it may

@@ -54,7 +54,7 @@ ApiResponse error_response(const Failure& f) {
   json::object o;
   o["__type"] = info.json_type;
   if (!f.error.message.empty())
-    o[capital_message(f.error.code) ? "Message" : "message"] = f.error.message;
+    o[capital_message(f.error.code) ? "Message" : "message"] = valid_utf8(f.error.message);
   for (const auto& kv : f.extra) o[kv.key()] = kv.value();
   return respond(info.http_status, json::serialize(o));
 }

@@ -74,6 +74,11 @@ std::string render_metrics(engine::Engine& engine) {
              static_cast<double>(c.not_visible));
     w.sample("orderflow_queue_messages", {{"queue", name}, {"state", "delayed"}}, static_cast<double>(c.delayed));
   }
+  // Topics.
+  w.family("orderflow_topic_messages_published_total", "counter", "Messages published to a topic since start.");
+  for (const auto& [arn, count] : engine.topics().published_counts())
+    w.sample("orderflow_topic_messages_published_total", {{"topic", arn.substr(arn.rfind(':') + 1)}},
+             static_cast<double>(count));
   // Tables.
   w.family("orderflow_table_items", "gauge", "Items in a table.");
   std::optional<std::string> start;
@@ -141,6 +146,35 @@ std::string render_metrics(engine::Engine& engine) {
     for (const auto& info : mappings)
       w.sample(m.name, {{"uuid", info.uuid}, {"queue", info.config.queue}, {"function", info.config.function}},
                m.get(info.stats));
+  }
+  // Embedded Metric Format: what the functions reported, as CloudWatch would aggregate it.
+  // One series per namespace, metric, unit and dimension values ("k=v,k=v" in the directive's
+  // order).
+  auto emf = engine.metrics().emf();
+  std::vector<std::string> dims(emf.size());
+  for (std::size_t i = 0; i < emf.size(); ++i)
+    for (const auto& [k, v] : emf[i].dimensions) dims[i] += (dims[i].empty() ? "" : ",") + k + "=" + v;
+  struct EmfMetric {
+    std::string_view name, type, help;
+    double (*get)(const engine::EmfAggregate&);
+  };
+  static constexpr EmfMetric kEmf[] = {
+      {"orderflow_emf_count", "counter", "Embedded Metric Format values printed by functions.",
+       [](const engine::EmfAggregate& a) { return static_cast<double>(a.count); }},
+      {"orderflow_emf_sum", "counter", "Sum of the Embedded Metric Format values.",
+       [](const engine::EmfAggregate& a) { return a.sum; }},
+      {"orderflow_emf_min", "gauge", "Smallest Embedded Metric Format value.",
+       [](const engine::EmfAggregate& a) { return a.min; }},
+      {"orderflow_emf_max", "gauge", "Largest Embedded Metric Format value.",
+       [](const engine::EmfAggregate& a) { return a.max; }},
+  };
+  for (const auto& m : kEmf) {
+    w.family(m.name, m.type, m.help);
+    for (std::size_t i = 0; i < emf.size(); ++i)
+      w.sample(m.name,
+               {{"namespace", emf[i].name_space}, {"metric", emf[i].metric}, {"unit", emf[i].unit},
+                {"dimensions", dims[i]}},
+               m.get(emf[i]));
   }
   return w.take();
 }

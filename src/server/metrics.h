@@ -17,6 +17,11 @@
 //   orderflow_event_source_mapping_messages_deleted_total{...}                counter
 //   orderflow_event_source_mapping_failed_batches_total{...}                  counter
 //   orderflow_event_source_mapping_in_flight{...}                             gauge
+//   orderflow_topic_messages_published_total{topic="t"}                       counter
+//   orderflow_emf_count / _sum{namespace,metric,unit,dimensions="K=v,..."}     counter
+//   orderflow_emf_min / _max{namespace,metric,unit,dimensions}                 gauge
+// The orderflow_emf_* series are the Embedded Metric Format lines the functions printed,
+// aggregated per CloudWatch metric (engine/metrics.h).
 // Label values are escaped as the format requires (backslash, quote, newline).
 #pragma once
 

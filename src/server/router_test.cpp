@@ -6,8 +6,10 @@
 
 #include "aws/sigv4.h"
 #include "server/dynamodb_api.h"
+#include "common/util.h"
 #include "server/router.h"
 #include "server/testing/test_support.h"
+#include "server/wire.h"
 
 namespace orderflow::server {
 namespace {
@@ -243,6 +245,44 @@ TEST_F(RouterTest, PresignedQueryStringRequestsAreAccepted) {
   ApiResponse res = call(r);
   EXPECT_EQ(res.status, 200) << res.body;
   EXPECT_TRUE(contains(res.body, "<ListQueuesResponse"));
+}
+
+// Found by the fuzzer (fuzz/regressions/http_request, fuzz/regressions/json_protocol): error
+// messages that quote the request (an Authorization header, an operation name) must not carry
+// its invalid UTF-8 into the answer, which would then not be JSON (or XML).
+TEST_F(RouterTest, ErrorMessagesQuotingInvalidUtf8AreStillValidJsonAndXml) {
+  const std::string bad = "con\xeb\xeb" "tent";
+  auto unsigned_ddb = json_request("DynamoDB_20120810.GetItem", "{}");
+  unsigned_ddb.headers.emplace_back(
+      "Authorization", "AWS4-HMAC-SHA256 Credential=test/20240501/us-east-1/dynamodb/aws4_request, SignedHeaders=" + bad);
+  ApiResponse a = call(unsigned_ddb);
+  EXPECT_EQ(a.status, 400);
+  ASSERT_NO_THROW(json::parse(a.body)) << a.body;
+  EXPECT_TRUE(is_valid_utf8(a.body)) << a.body;
+
+  auto op = json_request("DynamoDB_20120810.Describe\xff\xfe", "{}");
+  ApiResponse b = call(sign(op, "dynamodb"));
+  EXPECT_EQ(json_type(b), "com.amazon.coral.service#UnknownOperationException");
+  EXPECT_TRUE(contains(b.body, "Describe\xef\xbf\xbd\xef\xbf\xbd")) << b.body;
+
+  auto logs = json_request("Logs_20140328.Nope\xc3", "{}");
+  ApiResponse c = call(sign(logs, "logs"));
+  ASSERT_NO_THROW(json::parse(c.body)) << c.body;
+
+  auto query = form("Action=ListQueues");
+  query.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=test/2024\xf0\x9f/us-east-1/sqs/aws4_request");
+  ApiResponse d = call(query);
+  EXPECT_EQ(d.status, 400);
+  EXPECT_TRUE(is_valid_utf8(d.body)) << d.body;
+}
+
+TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEveryOtherByte) {
+  EXPECT_EQ(valid_utf8("plain caf\xc3\xa9 \xf0\x9f\x98\x80"), "plain caf\xc3\xa9 \xf0\x9f\x98\x80");
+  EXPECT_EQ(valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(valid_utf8("\xc3"), "\xef\xbf\xbd");                          // truncated
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");          // overlong
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+  EXPECT_EQ(valid_utf8(""), "");
 }
 
 }  // namespace

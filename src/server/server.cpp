@@ -41,7 +41,7 @@ class Session;
 
 struct Server::Impl {
   explicit Impl(ServerOptions o)
-      : options(std::move(o)), ioc(std::max(1, options.io_threads)), acceptor(ioc), signals(ioc) {}
+      : options(std::move(o)), ioc(std::max(1, options.io_threads)), acceptor(ioc), accept_pause(ioc), signals(ioc) {}
 
   void accept();
   void drain();
@@ -105,6 +105,7 @@ struct Server::Impl {
 
   asio::io_context ioc;
   tcp::acceptor acceptor;   // used on the io threads only (and before start())
+  asio::steady_timer accept_pause;  // accept() waits on it after running out of descriptors
   asio::signal_set signals;
   // Runs the handler (which may block on the engine). Created by start(); stopped and joined
   // by wait() once the io threads have ended. Declared after the io_context so that handlers
@@ -136,6 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Stop reading new requests; close once what is in progress has been written.
   void drain() {
     draining_ = true;
+    if (stream_) stream_->close();  // ends the stream: its last chunk is written, then close
     if (queue_.empty() && !writing_) close();
   }
 
@@ -143,6 +145,7 @@ class Session : public std::enable_shared_from_this<Session> {
   struct Slot {
     std::optional<http::response<http::string_body>> response;
     bool close = false;
+    std::shared_ptr<EventStream> stream;  // a streamed body: `response` holds the head only
   };
 
   // ---- reading ----
@@ -175,8 +178,21 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return on_read_error(ec);
     if (auto expect = parser_->get()[http::field::expect];
         beast::iequals(expect, "100-continue") && !writing_ && queue_.empty()) {
-      error_code ignored;
-      asio::write(socket_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")), ignored);
+      // Written like an answer, never blocking: a client that does not read would otherwise
+      // hold this io thread (and, a few of them, every io thread) once its buffers are full.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      writing_ = true;
+      write_timer_.expires_after(server_.options.write_timeout);
+      write_timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+      });
+      asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
+        self->writing_ = false;
+        self->write_timer_.cancel();
+        if (ec) return self->close();
+        if (self->queue_.empty() && (self->eof_ || self->draining_)) return self->close();
+        self->try_write();
+      });
     }
     if (parser_->is_done()) return on_request();
     arm_read_timer(true);
@@ -192,6 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_error(error_code ec) {
     reading_ = false;
     read_timer_.cancel();
+    if (stream_) return close();  // the client of a stream went away (or sent more): done
     if (ec == http::error::body_limit) return reply_and_close(413, "Request body is larger than the limit.");
     if (ec == http::error::header_limit) return reply_and_close(431, "Request header is larger than the limit.");
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
@@ -203,9 +220,10 @@ class Session : public std::enable_shared_from_this<Session> {
     reply_and_close(400, "Malformed HTTP request: " + ec.message());
   }
 
-  // A framing error: answer it after what is in progress, then close.
+  // A framing error: answer it after what is in progress, then close (lingering).
   void reply_and_close(int status, std::string text) {
     eof_ = true;
+    linger_ = true;
     Slot slot;
     slot.close = true;
     auto& res = slot.response.emplace(static_cast<http::status>(status), 11);
@@ -273,21 +291,68 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& res = slot.response.emplace(static_cast<http::status>(r.status), 11);
     for (auto& [name, value] : r.headers) res.insert(name, value);
     res.set(http::field::server, "orderflow");
-    res.keep_alive(!close);
-    res.body() = std::move(r.body);
-    res.prepare_payload();
+    if (r.stream) {
+      // Streamed: the connection ends with the stream (no request after it is read).
+      slot.close = true;
+      slot.stream = std::move(r.stream);
+      res.keep_alive(false);
+      res.chunked(true);
+    } else {
+      res.keep_alive(!close);
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+    }
     try_write();
+  }
+
+  void arm_write_timer() {
+    write_timer_.expires_after(server_.options.write_timeout);
+    write_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+    });
   }
 
   void try_write() {
     if (writing_ || closing_ || queue_.empty() || !queue_.front().response) return;
     writing_ = true;
-    write_timer_.expires_after(server_.options.write_timeout);
-    write_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
-    });
+    arm_write_timer();
+    if (queue_.front().stream) return start_stream();
     http::async_write(socket_, *queue_.front().response,
                       [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+  }
+
+  // ---- a streamed body (event_stream.h): the head, then chunks as they come, then the end ----
+  void start_stream() {
+    stream_ = queue_.front().stream;
+    eof_ = true;  // nothing after the stream is read
+    if (draining_) stream_->close();
+    serializer_.emplace(*queue_.front().response);
+    http::async_write_header(socket_, *serializer_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->next_chunk();
+    });
+  }
+
+  void next_chunk() {
+    write_timer_.cancel();
+    if (closing_) return;
+    chunk_ = stream_->take();
+    if (!chunk_.empty()) {
+      arm_write_timer();
+      return asio::async_write(socket_, http::make_chunk(asio::buffer(chunk_)),
+                               [self = shared_from_this()](error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->next_chunk();
+                               });
+    }
+    if (stream_->closed()) {
+      arm_write_timer();
+      return asio::async_write(socket_, http::make_chunk_last(),
+                               [self = shared_from_this()](error_code, std::size_t) { self->close(); });
+    }
+    stream_->on_ready([self = shared_from_this()] {
+      asio::post(self->socket_.get_executor(), [self] { self->next_chunk(); });
+    });
   }
 
   void on_write(error_code ec) {
@@ -297,16 +362,39 @@ class Session : public std::enable_shared_from_this<Session> {
     bool close_after = queue_.front().close;
     queue_.pop_front();
     ++first_seq_;
-    if (close_after) return close();
+    if (close_after) return linger_ ? linger() : close();
     if (queue_.empty() && (eof_ || draining_)) return close();
     try_write();
     if (reading_) arm_read_timer(false);  // nothing in progress any more: the idle deadline runs
     maybe_read();
   }
 
+  // After answering a request that was not read to its end (413, 431, 400), the client may
+  // still be sending it. Closing with unread input makes the kernel reset the connection, and
+  // a client still writing then fails (EPIPE, ECONNRESET) without reading the answer. So stop
+  // sending (the client sees the end of the answer) and read and discard until the client
+  // closes too, for 2 s at most.
+  void linger() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    read_timer_.expires_after(std::chrono::seconds(2));
+    read_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->close();
+    });
+    discard();
+  }
+  void discard() {
+    buffer_.clear();
+    socket_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec || self->closing_) return self->close();
+      self->discard();
+    });
+  }
+
   void close() {
     if (closing_) return;
     closing_ = true;
+    if (stream_) stream_->close();  // the producer stops; a parked ready callback runs and ends
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -323,6 +411,9 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
   std::deque<Slot> queue_;       // requests in progress, in arrival order
+  std::shared_ptr<EventStream> stream_;  // the body being streamed, if any
+  std::optional<http::response_serializer<http::string_body>> serializer_;
+  std::string chunk_;  // the chunk being written
   std::uint64_t first_seq_ = 0;  // sequence number of queue_.front()
   std::uint64_t next_seq_ = 0;
   bool reading_ = false;
@@ -330,6 +421,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
   bool draining_ = false;
   bool eof_ = false;  // no more requests will be read
+  bool linger_ = false;  // a framing error was answered: linger() rather than close()
 };
 
 void Server::Impl::accept() {
@@ -341,6 +433,16 @@ void Server::Impl::accept() {
         if (draining) return;
       }
       std::make_shared<Session>(std::move(socket), *this)->start();
+    }
+    // Out of file descriptors (or memory): the pending connection stays in the backlog and
+    // accepting again at once fails again at once, spinning an io thread. Retry after a pause,
+    // by when closing connections may have freed some.
+    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+        ec == boost::system::errc::too_many_files_open_in_system) {
+      accept_pause.expires_after(std::chrono::milliseconds(100));
+      return accept_pause.async_wait([this](error_code wait_ec) {
+        if (!wait_ec) accept();
+      });
     }
     accept();
   });
@@ -362,6 +464,7 @@ void Server::Impl::drain() {
   asio::post(ioc, [this] {
     error_code ignored;
     acceptor.close(ignored);
+    accept_pause.cancel();
     std::vector<std::shared_ptr<Session>> live;
     {
       std::lock_guard g(mu);

@@ -9,7 +9,11 @@
 //    in progress (none while the client awaits answers, e.g. a long poll), then `body_timeout`
 //    for its body; a connection that misses one is closed. Writes have `write_timeout`;
 //  - bodies over `body_limit` get 413, headers over `header_limit` get 431, malformed HTTP
-//    gets 400; each of these closes the connection after the answer;
+//    gets 400; each of these closes the connection after the answer (lingering: reading and
+//    discarding what the client still sends, 2 s at most, so that a client still writing can
+//    read the answer instead of being reset);
+//  - nothing blocks an io thread (a client that does not read stalls only its connection);
+//    out of file descriptors, accepting pauses for 100 ms rather than spinning;
 //  - the handler runs on a separate pool of `handler_threads` threads, never on an io thread:
 //    it may block (the engine acknowledges a write only once it is durable), and many requests
 //    blocked at once let the engine's group commit make one fsync serve them all. Its answer

@@ -287,23 +287,34 @@ class JsonInput final : public Input {
 
 // A result value. Objects keep member order (the XML element order). Lists and maps carry
 // the element names the query protocol uses for their (flattened) items.
+struct Member;
+
 struct Node {
   enum class Kind { string, integer, boolean, object, list, map };
   Kind kind = Kind::object;
   std::string text;
   std::int64_t number = 0;
   bool flag = false;
-  std::vector<std::pair<std::string, Node>> members;  // object members, or map entries
+  std::vector<Member> members;                        // object members, or map entries
   std::vector<Node> items;                            // list items
   std::string xml_item;                               // list item / map entry element
   std::string xml_key = "Name";
   std::string xml_value = "Value";
 
-  Node& add(std::string name, Node v) {
-    members.emplace_back(std::move(name), std::move(v));
-    return members.back().second;
-  }
+  Node& add(std::string name, Node v);
 };
+
+// A named member (a struct, not std::pair<std::string, Node>: clang with libstdc++ cannot
+// instantiate that pair's traits while Node is incomplete).
+struct Member {
+  std::string name;
+  Node value;
+};
+
+Node& Node::add(std::string name, Node v) {
+  members.push_back(Member{std::move(name), std::move(v)});
+  return members.back().value;
+}
 
 Node str_node(std::string s) {
   Node n;
@@ -340,7 +351,7 @@ Node map_node(std::string xml_item, std::string key = "Name", std::string value 
 Node string_map_node(const StringMap& m, std::string xml_item, std::string key = "Name",
                      std::string value = "Value") {
   Node n = map_node(std::move(xml_item), std::move(key), std::move(value));
-  for (const auto& [k, v] : m) n.members.emplace_back(k, str_node(v));
+  for (const auto& [k, v] : m) n.members.push_back(Member{k, str_node(v)});
   return n;
 }
 
@@ -706,7 +717,7 @@ Node message_node(const engine::ReceivedMessage& m, const Selection& sel) {
   if (!user.empty()) {
     n.add("MD5OfMessageAttributes", str_node(engine::md5_of_message_attributes(user)));
     Node attrs = map_node("MessageAttribute");
-    for (const auto& [name, value] : user) attrs.members.emplace_back(name, attribute_value_node(value));
+    for (const auto& [name, value] : user) attrs.members.push_back(Member{name, attribute_value_node(value)});
     n.add("MessageAttributes", std::move(attrs));
   }
   return n;

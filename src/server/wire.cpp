@@ -1,11 +1,30 @@
 #include "server/wire.h"
 
+#include "common/util.h"
 #include "server/xml.h"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 namespace orderflow::server {
+
+std::string valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len != 0 && i + len <= s.size() && is_valid_utf8(s.substr(i, len))) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
 
 ApiResponse query_error(std::string_view xmlns, const Error& error, const RequestContext& ctx) {
   const ErrorInfo& info = error.info();
@@ -20,7 +39,7 @@ ApiResponse query_error(std::string_view xmlns, const Error& error, const Reques
   r.body += "</Type><Code>";
   r.body += xml::escape(info.code);
   r.body += "</Code><Message>";
-  r.body += xml::escape(error.message);
+  r.body += xml::escape(valid_utf8(error.message));
   r.body += "</Message><Detail/></Error><RequestId>";
   r.body += xml::escape(ctx.request_id);
   r.body += "</RequestId></ErrorResponse>";
@@ -39,7 +58,7 @@ ApiResponse json_error(const Error& error, const RequestContext& ctx, JsonErrorS
   }
   boost::json::object body;
   body["__type"] = info.json_type;
-  body["message"] = error.message;
+  body["message"] = valid_utf8(error.message);
   r.body = boost::json::serialize(body);
   return r;
 }

@@ -31,6 +31,12 @@ struct JsonErrorStyle {
   bool query_compatible = false;
 };
 
+// `s` as well-formed UTF-8: each byte that does not start a valid UTF-8 sequence becomes
+// U+FFFD. Error messages may quote what a client sent (a header, an operation name), which need
+// not be UTF-8, yet every answer must be valid JSON / XML: query_error and json_error (and any
+// adapter writing its own error body) pass messages through this.
+std::string valid_utf8(std::string_view s);
+
 // {"__type": "<json_type>", "message": "..."} with the entry's HTTP status.
 ApiResponse json_error(const Error& error, const RequestContext& ctx, JsonErrorStyle style);
 

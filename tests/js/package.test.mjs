@@ -41,6 +41,8 @@ const LAMBDA_VARIABLES = new Set([
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API',
   'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'LANG', 'PATH', 'LD_LIBRARY_PATH', 'TZ',
   'ORDERS_TABLE', 'AWS_ENDPOINT_URL', 'PWD', 'SHLVL', '_',
+  // A sanitizer build's options, which the local runtime passes on (tests/sanitizers/run.sh).
+  'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'TSAN_OPTIONS',
 ]);
 
 function run(file, args, options = {}) {

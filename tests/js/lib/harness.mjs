@@ -124,9 +124,10 @@ export function formBody(params) {
   return pairs.map(([k, v]) => `${rfc3986(k)}=${rfc3986(String(v))}`).join('&');
 }
 
-// Sends one request signed with SigV4 (header form). `path` must already be URI-encoded and
-// `query` is a list of [name, value] pairs. `sign: false` sends it unsigned.
-export async function signedFetch(endpoint, {
+// Signs a request with SigV4 (header form): returns { url, headers } (the headers without
+// host, which fetch and rawSignedRequest add). `path` must already be URI-encoded
+// and `query` is a list of [name, value] pairs. `sign: false` leaves it unsigned.
+export function signRequest(endpoint, {
   method = 'POST', path: reqPath = '/', query = [], headers = {}, body = '', service = 'sqs',
   accessKey = ACCESS_KEY, secretKey = SECRET_KEY, region = REGION, date = new Date(), sign = true,
 } = {}) {
@@ -148,8 +149,26 @@ export async function signedFetch(endpoint, {
     h.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(key, stringToSign).toString('hex')}`;
   }
   delete h.host;
-  const res = await fetch(url, { method, headers: h, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+  return { url, headers: h };
+}
+
+// Sends one request signed with SigV4 (header form); the options of signRequest.
+export async function signedFetch(endpoint, options = {}) {
+  const { method = 'POST', body = '' } = options;
+  const { url, headers } = signRequest(endpoint, options);
+  const res = await fetch(url, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+// One signed request as the raw bytes of an HTTP/1.1 message (for sockets written by hand),
+// with Content-Length; `extraHeaders` are added unsigned after signing (e.g. Connection).
+export function rawSignedRequest(endpoint, options = {}, extraHeaders = {}) {
+  const { method = 'POST', body = '' } = options;
+  const { url, headers } = signRequest(endpoint, options);
+  const bytes = Buffer.from(body);
+  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+  for (const [k, v] of Object.entries({ ...headers, 'content-length': bytes.length, ...extraHeaders })) lines.push(`${k}: ${v}`);
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), bytes]);
 }
 
 // A signed query-protocol call: resolves to { status, headers, text }.
