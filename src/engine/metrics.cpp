@@ -213,11 +213,13 @@ std::optional<MetricsSample> Metrics::latest() const {
 MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state) {
   MetricsSample s;
   s.time = to_epoch_ms(engine.clock().now());
-  // A counter's increase since the previous sample (0 the first time a resource is seen, so a
-  // restart of the dashboard does not show the whole history as one spike).
-  auto delta = [&](const std::string& key, double total) {
-    auto [it, fresh] = state.totals.try_emplace(key, total);
-    double d = fresh ? 0 : std::max(0.0, total - it->second);
+  // A counter's increase since the previous sample. The counters of topics, functions and
+  // mappings count from the process's start, so the first time one is seen all of it is new;
+  // a table's item count survives restarts, so its first sight is no increase (not the whole
+  // table as one spike).
+  auto delta = [&](const std::string& key, double total, bool persistent = false) {
+    auto [it, fresh] = state.totals.try_emplace(key, persistent ? total : 0.0);
+    double d = std::max(0.0, total - it->second);
     it->second = total;
     return d;
   };
@@ -245,7 +247,7 @@ MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state
       if (!d) continue;
       auto items = static_cast<double>(d->item_count);
       s.values["table:" + t + ":items"] = items;
-      s.values["table:" + t + ":stored"] = delta("table:" + t, items);
+      s.values["table:" + t + ":stored"] = delta("table:" + t, items, /*persistent=*/true);
     }
     if (!page->last_evaluated_table_name) break;
     start = page->last_evaluated_table_name;
@@ -262,6 +264,15 @@ MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state
       s.values["function:" + f + ":p50_ms"] = percentile(durations, 50);
       s.values["function:" + f + ":p99_ms"] = percentile(std::move(durations), 99);
     }
+  }
+  // Event source mappings, named by their queue: batches, messages deleted after success,
+  // failed batches (each per second) and invocations in flight.
+  for (const auto& m : engine.lambda().mappings()) {
+    const std::string k = "mapping:" + m.config.queue + ":";
+    s.values[k + "batches"] = delta("esm.inv:" + m.uuid, static_cast<double>(m.stats.invocations));
+    s.values[k + "deleted"] = delta("esm.del:" + m.uuid, static_cast<double>(m.stats.messages_deleted));
+    s.values[k + "failed_batches"] = delta("esm.fail:" + m.uuid, static_cast<double>(m.stats.failed_batches));
+    s.values[k + "in_flight"] = m.stats.in_flight;
   }
   return s;
 }

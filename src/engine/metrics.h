@@ -19,7 +19,9 @@
 //    `history` samples kept (15 minutes): for every queue its visible/in flight/delayed counts,
 //    for every topic the messages published in the second, for every table its item count and
 //    the items added in the second, for every function its invocations, errors, busy and live
-//    workers in the second and the p50/p99 duration of the invocations that ended in it.
+//    workers in the second and the p50/p99 duration of the invocations that ended in it, for
+//    every event source mapping (named by its queue) the batches, messages deleted and failed
+//    batches in the second and the invocations in flight.
 //    Series are named "<kind>:<resource>:<measure>", e.g. "queue:OrderQueue-CF:visible".
 //
 // Thread-safety: every method is thread-safe; one mutex guards the state. write() is called by

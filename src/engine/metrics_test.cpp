@@ -167,7 +167,11 @@ TEST_F(EngineMetricsTest, SamplesQueueGaugesAndTopicRates) {
   auto topic = engine_->topics().create_topic("t", {});
   ASSERT_TRUE(topic);
   ASSERT_TRUE(engine_->topics().subscribe(*topic, "sqs", engine_->queues().arn("q"), {{"RawMessageDelivery", "true"}}));
-  engine_->sample_metrics();  // first sight of the topic: rate 0
+  PublishRequest before;
+  before.message = "before the first sample";
+  ASSERT_TRUE(engine_->topics().publish(*topic, before));
+  engine_->sample_metrics();  // first sight of the topic: everything since the start is new
+  EXPECT_EQ(value(*engine_->metrics().latest(), "topic:t:published"), 1);
   for (int i = 0; i < 3; ++i) {
     PublishRequest p;
     p.message = "m" + std::to_string(i);
@@ -178,7 +182,7 @@ TEST_F(EngineMetricsTest, SamplesQueueGaugesAndTopicRates) {
   auto s = engine_->metrics().latest();
   ASSERT_TRUE(s);
   EXPECT_EQ(value(*s, "topic:t:published"), 3);
-  EXPECT_EQ(value(*s, "queue:q:visible"), 3);
+  EXPECT_EQ(value(*s, "queue:q:visible"), 4);
   EXPECT_EQ(value(*s, "queue:q:in_flight"), 0);
   ReceiveRequest r;
   r.max_messages = 2;
@@ -187,10 +191,10 @@ TEST_F(EngineMetricsTest, SamplesQueueGaugesAndTopicRates) {
   engine_->sample_metrics();
   s = engine_->metrics().latest();
   EXPECT_EQ(value(*s, "topic:t:published"), 0);  // none in this second
-  EXPECT_EQ(value(*s, "queue:q:visible"), 1);
+  EXPECT_EQ(value(*s, "queue:q:visible"), 2);
   EXPECT_EQ(value(*s, "queue:q:in_flight"), 2);
   EXPECT_EQ(engine_->metrics().history().size(), 3u);
-  EXPECT_EQ(engine_->topics().published_counts().at(*topic), 3u);
+  EXPECT_EQ(engine_->topics().published_counts().at(*topic), 4u);
 }
 
 TEST_F(EngineMetricsTest, PeekChangesNothingAndRedriveMovesOneMessageBack) {

@@ -132,6 +132,10 @@ test('the dashboard API: pipeline, live samples, DLQ with reasons, redrive, orde
     const h = await get(e, '/_orderflow/api/history');
     const published = h.json.series['topic:OrderTopic:published'].reduce((a, b) => a + (b ?? 0), 0);
     assert.equal(published, 31);
+    const sum = (k) => h.json.series[k].reduce((a, b) => a + (b ?? 0), 0);
+    assert.equal(sum('mapping:OrderQueue-CF:deleted'), 30, 'the mapping deleted the 30 stored orders\' messages');
+    assert.ok(sum('mapping:OrderQueue-CF:batches') >= 4, 'the poison message alone took 3 batches');
+    assert.ok(sum('function:ProcessOrderLambda:invocations') >= 4);
     assert.equal(h.json.time.length, h.json.series['queue:OrderQueue-CF:visible'].length);
 
     // /metrics: the EMF the function printed, aggregated as CloudWatch would.
