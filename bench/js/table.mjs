@@ -146,6 +146,12 @@ process.stdout.write(out.join('\n') + '\n');
 const extra = [];
 for (const [k, { value, unit }] of values) {
   const [server, figure] = k.split('|');
-  if (/_not_stored$|_unsent$/.test(figure) && value > 0) extra.push(`${server}: ${figure} = ${value} ${unit}`);
+  const what = {
+    e2e_js_not_stored: 'orders of the throughput run not stored within the wait (180 s)',
+    e2e_latency_unsent: 'orders of the 1,000/s run not sent within 3x its duration (at most 256 in flight: the server answered too slowly)',
+    e2e_not_stored_at_end: 'orders of both runs still not stored at the end',
+    sqs_send_message_unsent: 'SendMessage requests of the 1,000/s run not sent within 3x its duration',
+  }[figure];
+  if (what && value > 0) extra.push(`${server}: ${Math.round(value).toLocaleString('en-US')} ${what}`);
 }
 if (extra.length || notes.length) process.stdout.write('\n' + [...notes, ...extra].map((s) => `- ${s}`).join('\n') + '\n');
