@@ -94,6 +94,7 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   eo.region = o.region;
   eo.base_url = cloud->base_url_;
   eo.sns_signing_key_bits = o.sns_signing_key_bits;
+  eo.sns_key_in_background = true;  // a new data directory serves at once; the first publish waits
   // Workers call back into us: AWS APIs at base_url, the Runtime API under a per-worker path.
   eo.functions.endpoint_url = cloud->base_url_;
   eo.functions.access_key_id = o.access_key;

@@ -33,6 +33,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options, Clock
   to.account_id = options.account_id;
   to.base_url = options.base_url;
   to.signing_key_bits = options.sns_signing_key_bits;
+  to.generate_key_in_background = options.sns_key_in_background;
   auto topics = Topics::open(*e->store_, clock, *e->queues_, to);
   if (!topics) return std::unexpected(topics.error());
   e->topics_ = std::move(*topics);

@@ -34,6 +34,8 @@ struct EngineOptions {
   std::string base_url = "http://localhost:4566";
   StoreOptions store;
   int sns_signing_key_bits = 2048;
+  // Generate a new data directory's SNS signing key in the background (TopicsOptions).
+  bool sns_key_in_background = false;
   // Functions: what workers are told (credentials, endpoint, Runtime API address). Region and
   // account come from above.
   FunctionsOptions functions;

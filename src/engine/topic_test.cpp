@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include <filesystem>
+
 #include "common/util.h"
 #include "engine/queues.h"
 #include "engine/sns/envelope.h"
@@ -18,7 +20,7 @@ class TopicTest : public ::testing::Test {
  protected:
   void SetUp() override { reopen(); }
 
-  void reopen() {
+  void reopen(bool key_in_background = false) {
     topics_.reset();
     queues_.reset();
     store_.reset();
@@ -30,6 +32,7 @@ class TopicTest : public ::testing::Test {
     queues_ = std::move(*q);
     TopicsOptions o;
     o.signing_key_bits = 1024;  // faster key generation in tests
+    o.generate_key_in_background = key_in_background;
     auto t = Topics::open(*store_, clock_, *queues_, o);
     ASSERT_TRUE(t) << t.error().message;
     topics_ = std::move(*t);
@@ -296,6 +299,33 @@ TEST_F(TopicTest, TopicAttributesReportSubscriptionsAndSettableValues) {
   EXPECT_EQ(a->at("SubscriptionsConfirmed"), "1");
   EXPECT_EQ(a->at("TopicArn"), topic);
   EXPECT_EQ(a->at("Owner"), "000000000000");
+}
+
+TEST_F(TopicTest, AKeyGeneratedInTheBackgroundSignsTheFirstPublishAndIsKept) {
+  // A fresh data directory whose key is generated while open() has already returned.
+  topics_.reset();
+  queues_.reset();
+  store_.reset();
+  std::filesystem::remove_all(dir_.path());
+  std::filesystem::create_directories(dir_.path());
+  reopen(/*key_in_background=*/true);
+  auto topic = *topics_->create_topic("OrderTopic", {});
+  make_queue("q");
+  ASSERT_TRUE(topics_->subscribe(topic, "sqs", queues_->arn("q"), {}));
+  publish(topic, "first");  // waits for the key
+  auto got = drain("q");
+  ASSERT_EQ(got.size(), 1u);
+  auto env = json::parse(got[0].body).as_object();
+  std::string cert = topics_->signing_certificate_pem();
+  ASSERT_FALSE(cert.empty());
+  std::string to_sign = "Message\nfirst\nMessageId\n" + std::string(env.at("MessageId").as_string()) +
+                        "\nTimestamp\n" + std::string(env.at("Timestamp").as_string()) + "\nTopicArn\n" + topic +
+                        "\nType\nNotification\n";
+  auto sig = base64_decode(std::string(env.at("Signature").as_string()));
+  ASSERT_TRUE(sig);
+  EXPECT_TRUE(sns::verify_signature(cert, to_sign, *sig, sns::SignatureVersion::v1));
+  reopen(/*key_in_background=*/true);
+  EXPECT_EQ(topics_->signing_certificate_pem(), cert) << "the key was stored before it was used";
 }
 
 TEST_F(TopicTest, RestartKeepsTopicsSubscriptionsAndFilterPolicies) {

@@ -76,14 +76,64 @@ struct Topics::Impl {
   Clock& clock;
   Queues& queues;
   TopicsOptions options;
-  std::optional<sns::SigningKey> key;
-  std::string certificate;
+  // The SNS signing key and its certificate. A new data directory's key is generated on a
+  // thread of its own (an RSA-2048 key takes about a second), so that opening does not wait for
+  // it; the first publish (or certificate request) does, and it is durable before it is used.
+  struct Signing {
+    sns::SigningKey key;
+    std::string certificate;
+  };
+  mutable std::mutex signing_mu;
+  mutable std::shared_future<Result<Signing>> signing;  // guarded by signing_mu (replaced on failure)
 
   mutable std::mutex mu;
   std::map<std::string, Topic, std::less<>> topics;                // by ARN; guarded by mu
   std::map<std::string, Subscription, std::less<>> subscriptions;  // by ARN; guarded by mu
 
   Impl(Store& s, Clock& c, Queues& q, TopicsOptions o) : store(s), clock(c), queues(q), options(std::move(o)) {}
+  ~Impl() {
+    std::lock_guard g(signing_mu);
+    if (signing.valid()) signing.wait();  // the generating thread uses the store
+  }
+
+  // Generates a key, stores it durably, and makes its certificate.
+  Result<Signing> generate_signing() const {
+    auto k = sns::SigningKey::generate(options.signing_key_bits);
+    if (!k) return std::unexpected(k.error());
+    WriteBatch b;
+    b.put(Space::counter, "sns_signing_key", k->private_key_pem());
+    if (auto s = store.commit(std::move(b)); !s) return std::unexpected(s.error());
+    return make_signing(std::move(*k));
+  }
+
+  std::shared_future<Result<Signing>> start_generating() const {
+    return std::async(std::launch::async, [this] { return generate_signing(); }).share();
+  }
+
+  // The signing key, once ready. A failed background generation is started again for the
+  // next caller. A successful result is never replaced, so the pointer stays valid.
+  Result<const Signing*> current_signing() const {
+    std::shared_future<Result<Signing>> f;
+    {
+      std::lock_guard g(signing_mu);
+      f = signing;
+    }
+    const Result<Signing>& r = f.get();
+    if (r) return &*r;
+    if (options.generate_key_in_background) {
+      std::lock_guard g(signing_mu);
+      if (signing.valid() && signing.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+          !signing.get())
+        signing = start_generating();
+    }
+    return std::unexpected(r.error());
+  }
+
+  static Result<Signing> make_signing(sns::SigningKey key) {
+    auto cert = key.certificate_pem(1'600'000'000);
+    if (!cert) return std::unexpected(cert.error());
+    return Signing{std::move(key), std::move(*cert)};
+  }
 
   std::string arn_for(std::string_view name) const {
     return "arn:aws:sns:" + options.region + ":" + options.account_id + ":" + std::string(name);
@@ -183,18 +233,21 @@ struct Topics::Impl {
     if (!pem.empty()) {
       auto k = sns::SigningKey::from_private_key_pem(pem);
       if (!k) return std::unexpected(k.error());
-      key = *k;
+      auto made = make_signing(std::move(*k));
+      if (!made) return std::unexpected(made.error());
+      std::promise<Result<Signing>> ready;
+      ready.set_value(std::move(made));
+      signing = ready.get_future().share();
+    } else if (options.generate_key_in_background) {
+      std::lock_guard g(signing_mu);
+      signing = start_generating();
     } else {
-      auto k = sns::SigningKey::generate(options.signing_key_bits);
-      if (!k) return std::unexpected(k.error());
-      key = *k;
-      WriteBatch b;
-      b.put(Space::counter, "sns_signing_key", key->private_key_pem());
-      if (auto s = store.commit(std::move(b)); !s) return s;
+      auto made = generate_signing();
+      if (!made) return std::unexpected(made.error());
+      std::promise<Result<Signing>> ready;
+      ready.set_value(std::move(made));
+      signing = ready.get_future().share();
     }
-    auto cert = key->certificate_pem(1'600'000'000);
-    if (!cert) return std::unexpected(cert.error());
-    certificate = *cert;
     if (auto s = store.scan(Space::topic, [&](std::string_view k, std::string_view v) {
           std::error_code ec;
           json::value j = json::parse(v, ec);
@@ -305,13 +358,15 @@ struct Topics::Impl {
     return out;
   }
 
-  // Builds and signs the envelopes of `prepared`. Without mu: `key` is set once by open().
+  // Builds and signs the envelopes of `prepared`. Without mu: `signing` is set once by open().
   Result<std::vector<Queues::Delivery>> seal(std::vector<Prepared> prepared) const {
     std::vector<Queues::Delivery> out;
     out.reserve(prepared.size());
     for (auto& p : prepared) {
       if (p.envelope) {
-        auto env = sns::build_notification_envelope(*p.envelope, *key);
+        auto sig = current_signing();
+        if (!sig) return std::unexpected(Error{ErrorCode::sns_internal_error, sig.error().message});
+        auto env = sns::build_notification_envelope(*p.envelope, (*sig)->key);
         if (!env) return std::unexpected(env.error());
         p.delivery.request.body = std::move(*env);
       }
@@ -338,7 +393,10 @@ Result<std::unique_ptr<Topics>> Topics::open(Store& store, Clock& clock, Queues&
 }
 
 std::string Topics::topic_arn(std::string_view name) const { return impl_->arn_for(name); }
-std::string Topics::signing_certificate_pem() const { return impl_->certificate; }
+std::string Topics::signing_certificate_pem() const {
+  auto sig = impl_->current_signing();
+  return sig ? (*sig)->certificate : std::string();
+}
 
 Result<std::string> Topics::create_topic(std::string_view name, const AttributeMap& attributes, const TagMap& tags) {
   if (!valid_topic_name(name))

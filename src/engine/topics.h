@@ -33,6 +33,10 @@ struct TopicsOptions {
   std::string base_url = "http://localhost:4566";
   // RSA key size for envelope signatures (AWS signs every notification).
   int signing_key_bits = 2048;
+  // A new data directory's signing key is generated on a thread of its own, so that open()
+  // returns at once; the first publish waits for it (and, should generating or storing it
+  // fail, fails with InternalError and starts again). False: open() generates it.
+  bool generate_key_in_background = false;
 };
 
 struct PublishRequest {
