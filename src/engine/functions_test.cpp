@@ -153,8 +153,11 @@ class FakeLauncher final : public ProcessLauncher {
     if (before_first_next) before_first_next();
     if (init_error) {
       functions->init_error(id, *init_error);
-      std::unique_lock lk(p.mu);
-      p.cv.wait(lk, [&] { return p.killed; });
+      {
+        std::unique_lock lk(p.mu);
+        p.cv.wait(lk, [&] { return p.killed; });
+      }
+      // Not under p.mu: Functions calls spawn() (mu_) under its lock, and kill() takes p.mu under mu_.
       spec.on_exit(ExitStatus{-1, 9});
       return;
     }
