@@ -199,9 +199,11 @@ SigningResult compute(const HttpRequest& req, std::span<const std::string> signe
 }
 
 void append_query_param(std::string& target, std::string_view name, std::string_view value) {
-  if (target.find('?') == std::string::npos) {
+  // The query starts after the first '?'; a later '?' (legal in a query) is part of a value.
+  std::size_t q = target.find('?');
+  if (q == std::string::npos) {
     target += '?';
-  } else if (target.back() != '?' && target.back() != '&') {
+  } else if (q + 1 != target.size() && target.back() != '&') {
     target += '&';
   }
   target += name;

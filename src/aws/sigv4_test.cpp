@@ -654,6 +654,21 @@ TEST(SigV4, PresignAppendsQueryParametersAfterExistingOnes) {
   EXPECT_FALSE(req.header("Authorization").has_value());
 }
 
+// Found by the fuzzer (fuzz/regressions/sigv4): a query ending in '?' (a '?' inside a value)
+// made presign() glue X-Amz-Algorithm to that value, and the URL did not verify.
+TEST(SigV4, PresignSeparatesItsParametersFromAQueryEndingInQuestionMark) {
+  for (std::string target : {"/?next=/a?", "/?", "/??", "/a?b=c&"}) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = target;
+    req.headers = {{"Host", "localhost:4566"}};
+    presign(req, kCreds, "us-east-1", "sqs", kNow, seconds(60));
+    EXPECT_NE(req.target.find("X-Amz-Algorithm=AWS4-HMAC-SHA256&"), std::string::npos) << req.target;
+    auto v = verify(req, lookup, kNow);
+    EXPECT_TRUE(v.has_value()) << target << ": " << (v ? "" : v.error().message);
+  }
+}
+
 TEST(SigV4, PresignedUrlVerifiesUntilItExpires) {
   HttpRequest req = presigned_get(seconds(300));
   for (TimePoint t : {kNow, kNow + seconds(300)}) {

@@ -131,6 +131,18 @@ bool is_plausible_email(std::string_view s) {
   }
 }
 
+bool fits_dynamodb_nesting(const JsonValue& value, int depth) {
+  if (depth > kMaxDynamoDbNesting) return false;
+  if (value.is_array()) {
+    for (const auto& v : value.as_array())
+      if (!fits_dynamodb_nesting(v, depth + 1)) return false;
+  } else if (value.is_object()) {
+    for (const auto& [name, v] : value.as_object())
+      if (!fits_dynamodb_nesting(v, depth + 1)) return false;
+  }
+  return true;
+}
+
 bool fits_dynamodb_number(const Decimal& d) {
   if (d.is_zero()) return true;
   return d.significant_digits() <= 38 && d.magnitude() <= 125 && d.magnitude() >= -130;
@@ -165,6 +177,14 @@ OrderResult validate_order(JsonValue document) {
   }
   if (const std::string* dup = find_duplicate_member(document)) {
     return std::unexpected(reject("field '" + *dup + "' appears more than once", id));
+  }
+  for (const auto& [name, value] : document.as_object()) {
+    if (!fits_dynamodb_nesting(value, 1)) {
+      return std::unexpected(reject("field '" + name + "' is nested more than " +
+                                        std::to_string(kMaxDynamoDbNesting) +
+                                        " levels deep, more than DynamoDB stores",
+                                    id));
+    }
   }
 
   if (const JsonValue* v = document.find("customerId")) {

@@ -17,8 +17,10 @@
 //   email       when present: a basic address shape local@domain.tld (no spaces, one '@',
 //               at most 254 characters)
 // Numbers checked above must also fit a DynamoDB number (at most 38 significant digits,
-// magnitude below 1E+126 and, unless zero, at least 1E-130). Member names must be non-empty
-// and distinct (at every level, since the stored item cannot hold two values for one name).
+// magnitude below 1E+126 and, unless zero, at least 1E-130). Arrays and objects may be nested
+// at most kMaxDynamoDbNesting levels below the order object (DynamoDB's limit for L and M).
+// Member names must be non-empty and distinct (at every level, since the stored item cannot
+// hold two values for one name).
 // Every other member is kept as given, with its exact number text and member order.
 //
 // Thread-safety: plain values and pure functions.
@@ -78,5 +80,9 @@ bool is_rfc3339_date_time(std::string_view text);
 bool is_plausible_email(std::string_view text);
 // True when `d` can be stored as a DynamoDB number.
 bool fits_dynamodb_number(const Decimal& d);
+// DynamoDB nests L and M values at most this deep (a member of the item is at depth 1).
+inline constexpr int kMaxDynamoDbNesting = 32;
+// True when `value`, at `depth` in an item, and everything inside it fit kMaxDynamoDbNesting.
+bool fits_dynamodb_nesting(const JsonValue& value, int depth);
 
 }  // namespace orderflow::orders

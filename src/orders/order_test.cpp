@@ -254,5 +254,20 @@ TEST(Order, RejectsDuplicateAndEmptyFieldNames) {
   EXPECT_EQ(reason_for(R"({"orderId":"o","":1})"), "field names must not be empty");
 }
 
+// Found by the fuzzer (fuzz/regressions/order): an order nested deeper than DynamoDB stores
+// passed validation, and its PutItem then failed on every delivery.
+TEST(Order, RejectsNestingDeeperThanDynamoDbStores) {
+  auto nested = [](int levels) {
+    return R"({"orderId":"o","x":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
+  };
+  EXPECT_TRUE(parse_order(nested(kMaxDynamoDbNesting)).has_value());
+  EXPECT_EQ(reason_for(nested(kMaxDynamoDbNesting + 1)),
+            "field 'x' is nested more than 32 levels deep, more than DynamoDB stores");
+  EXPECT_TRUE(parse_order(R"({"orderId":"o","m":)" + std::string(30, '[') + R"({"k":1})" + std::string(30, ']') + "}")
+                  .has_value());
+  EXPECT_FALSE(parse_order(R"({"orderId":"o","m":)" + std::string(31, '[') + R"({"k":1})" + std::string(31, ']') + "}")
+                   .has_value());
+}
+
 }  // namespace
 }  // namespace orderflow::orders
