@@ -11,3 +11,6 @@ if [ ! -f tests/js/node_modules/.package-lock.json ] || ! cmp -s tests/js/packag
   cp tests/js/package-lock.json tests/js/node_modules/.orderflow-lock
 fi
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 900
+# The fuzz targets' smoke run (issue 8): clang-16 with ASan+UBSan in build-fuzz; replays every
+# seed and past crasher (fuzz/corpus, fuzz/regressions), then fuzzes each target for 5 s.
+bash scripts/fuzz.sh --smoke
