@@ -53,18 +53,6 @@ bool is_loopback_host(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-namespace {
-// 128 random bits as hex, for the dashboard's token.
-std::string random_token() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : random_bytes(16)) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-}  // namespace
 
 Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o) {
   std::unique_ptr<LocalCloud> cloud(new LocalCloud());
@@ -134,7 +122,7 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   server::Dashboard* dash = nullptr;
   if (o.dashboard) {
     server::DashboardOptions dopt;
-    dopt.token = o.dashboard_token == "auto" ? (is_loopback_host(o.host) ? "" : random_token()) : o.dashboard_token;
+    dopt.token = o.dashboard_token == "auto" ? (is_loopback_host(o.host) ? "" : hex_encode(random_bytes(16))) : o.dashboard_token;
     cloud->dashboard_ = std::make_unique<server::Dashboard>(*cloud->engine_, dopt);
     dash = cloud->dashboard_.get();
     dashboard->store(dash);

@@ -210,6 +210,22 @@ std::optional<MetricsSample> Metrics::latest() const {
   return history_.back();
 }
 
+std::vector<TableDescription> describe_all_tables(Engine& engine) {
+  std::vector<TableDescription> out;
+  std::optional<std::string> start;
+  for (int pages = 0; pages < 100; ++pages) {
+    ListTablesRequest req;
+    req.exclusive_start_table_name = start;
+    auto page = engine.tables().list_tables(req);
+    if (!page) break;
+    for (const auto& t : page->table_names)
+      if (auto d = engine.tables().describe_table(t)) out.push_back(std::move(*d));
+    if (!page->last_evaluated_table_name) break;
+    start = page->last_evaluated_table_name;
+  }
+  return out;
+}
+
 MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state) {
   MetricsSample s;
   s.time = to_epoch_ms(engine.clock().now());
@@ -236,21 +252,10 @@ MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state
     std::string name = arn.substr(arn.rfind(':') + 1);
     s.values["topic:" + name + ":published"] = delta("topic:" + arn, static_cast<double>(count));
   }
-  std::optional<std::string> start;
-  for (int pages = 0; pages < 100; ++pages) {
-    ListTablesRequest req;
-    req.exclusive_start_table_name = start;
-    auto page = engine.tables().list_tables(req);
-    if (!page) break;
-    for (const auto& t : page->table_names) {
-      auto d = engine.tables().describe_table(t);
-      if (!d) continue;
-      auto items = static_cast<double>(d->item_count);
-      s.values["table:" + t + ":items"] = items;
-      s.values["table:" + t + ":stored"] = delta("table:" + t, items, /*persistent=*/true);
-    }
-    if (!page->last_evaluated_table_name) break;
-    start = page->last_evaluated_table_name;
+  for (const auto& d : describe_all_tables(engine)) {
+    auto items = static_cast<double>(d.item_count);
+    s.values["table:" + d.table_name + ":items"] = items;
+    s.values["table:" + d.table_name + ":stored"] = delta("table:" + d.table_name, items, /*persistent=*/true);
   }
   Functions& fns = engine.lambda().functions();
   for (const auto& f : fns.function_names()) {

@@ -41,6 +41,7 @@
 
 #include "common/clock.h"
 #include "engine/functions.h"
+#include "engine/tables.h"
 
 namespace orderflow::engine {
 
@@ -125,6 +126,9 @@ struct SampleState {
 // Reads the engine's gauges and counters into one sample (see "History" above); `state` carries
 // the previous totals so that counters become per-interval deltas.
 MetricsSample sample_engine(Engine& engine, Metrics& metrics, SampleState& state);
+
+// The description of every table (ListTables page by page), for the samples and /metrics.
+std::vector<TableDescription> describe_all_tables(Engine& engine);
 
 // p-th percentile (0..100) by nearest rank; NaN for an empty set.
 double percentile(std::vector<double> values, double p);

@@ -16,6 +16,7 @@
 #include "aws/uri.h"
 #include "common/function_log.h"
 #include "orders/envelope.h"
+#include "orders/order.h"
 
 namespace orderflow::server {
 namespace json = boost::json;
@@ -47,14 +48,6 @@ bool token_matches(std::string_view given, std::string_view want) {
   for (std::size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>(want[i]) ^
                                                         static_cast<unsigned char>(i < given.size() ? given[i] : 0);
   return diff == 0;
-}
-
-// An order id as the function accepts it: 1..128 of letters, digits and -_.:
-bool valid_order_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':';
-  });
 }
 
 // An SQS message id: a UUID (36 characters of hex digits and dashes).
@@ -322,7 +315,7 @@ struct Dashboard::Impl {
     if (!desc || desc->key_schema.empty()) return error_response(404, "the table " + p.table + " does not exist");
     const std::string& key_name = desc->key_schema.front().attribute_name;
     if (auto id = param(q, "id")) {
-      if (!valid_order_id(*id)) return error_response(400, "id must be 1..128 letters, digits or -_.:");
+      if (!orders::is_valid_order_id(*id)) return error_response(400, "id must be 1..128 letters, digits or -_.:");
       auto item = get_order(p, key_name, *id);
       if (!item) return error_response(404, "no order " + *id);
       return json_response(200, json::object{{"item", std::move(*item)}});
@@ -336,7 +329,7 @@ struct Dashboard::Impl {
     for (auto it = lines.rbegin(); it != lines.rend() && items.size() < static_cast<std::size_t>(*limit); ++it) {
       if (it->function != p.function) continue;
       auto r = parse_function_log_line(it->message);
-      if (!r || r->outcome != "stored" || !valid_order_id(r->order_id)) continue;
+      if (!r || r->outcome != "stored" || !orders::is_valid_order_id(r->order_id)) continue;
       if (std::find(seen.begin(), seen.end(), r->order_id) != seen.end()) continue;
       seen.push_back(r->order_id);
       if (auto item = get_order(p, key_name, r->order_id)) items.push_back(std::move(*item));

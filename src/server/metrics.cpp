@@ -81,18 +81,8 @@ std::string render_metrics(engine::Engine& engine) {
              static_cast<double>(count));
   // Tables.
   w.family("orderflow_table_items", "gauge", "Items in a table.");
-  std::optional<std::string> start;
-  for (int pages = 0; pages < 100; ++pages) {
-    engine::ListTablesRequest req;
-    req.exclusive_start_table_name = start;
-    auto page = engine.tables().list_tables(req);
-    if (!page) break;
-    for (const auto& t : page->table_names)
-      if (auto d = engine.tables().describe_table(t))
-        w.sample("orderflow_table_items", {{"table", t}}, static_cast<double>(d->item_count));
-    if (!page->last_evaluated_table_name) break;
-    start = page->last_evaluated_table_name;
-  }
+  for (const auto& d : engine::describe_all_tables(engine))
+    w.sample("orderflow_table_items", {{"table", d.table_name}}, static_cast<double>(d.item_count));
   // Functions.
   engine::Functions& fns = engine.lambda().functions();
   std::vector<std::pair<std::string, engine::Functions::Stats>> stats;

@@ -4,11 +4,10 @@
 // EMF metrics on /metrics, and the token and cross-site checks that guard it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SNSClient, PublishBatchCommand } from '@aws-sdk/client-sns';
 import { SQSClient, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { startServer, clientConfig, waitFor } from './lib/harness.mjs';
+import { publishOrders } from './lib/stack.mjs';
 
-const TOPIC = 'arn:aws:sns:us-east-1:000000000000:OrderTopic';
 const PARAMS = ['--param', 'FunctionTimeout=1', '--param', 'QueueVisibilityTimeout=1'];
 
 function order(id, extra = {}) {
@@ -16,14 +15,6 @@ function order(id, extra = {}) {
     currency: 'EUR', ...extra };
 }
 
-async function publish(endpoint, messages) {
-  const sns = new SNSClient(clientConfig(endpoint));
-  for (let i = 0; i < messages.length; i += 10) {
-    const r = await sns.send(new PublishBatchCommand({ TopicArn: TOPIC,
-      PublishBatchRequestEntries: messages.slice(i, i + 10).map((m, j) => ({ Id: `e${j}`, Message: m })) }));
-    assert.equal(r.Failed?.length ?? 0, 0);
-  }
-}
 
 async function get(endpoint, path, init) {
   const r = await fetch(`${endpoint}${path}`, init);
@@ -88,7 +79,7 @@ test('the dashboard API: pipeline, live samples, DLQ with reasons, redrive, orde
       && x.data.values['table:Orders:items'] === 30
       && x.data.totals['topic:OrderTopic:published'] === 31)
       && evs.some((x) => x.event === 'log' && x.data.message.includes('"dash-')), 60000);
-    await publish(e, [...valid, poison]);
+    await publishOrders(e, [...valid, poison]);
     const events = await streamed;
     assert.ok(events.filter((x) => x.event === 'sample').length >= 2, 'samples arrive every second');
 

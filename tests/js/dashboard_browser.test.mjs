@@ -9,11 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { SNSClient, PublishBatchCommand } from '@aws-sdk/client-sns';
-import { startServer, clientConfig, repoRoot } from './lib/harness.mjs';
+import { startServer, repoRoot } from './lib/harness.mjs';
+import { publishOrders } from './lib/stack.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TOPIC = 'arn:aws:sns:us-east-1:000000000000:OrderTopic';
 const PARAMS = ['--param', 'FunctionTimeout=1', '--param', 'QueueVisibilityTimeout=1'];
 
 function order(id, extra = {}) {
@@ -21,14 +20,6 @@ function order(id, extra = {}) {
     currency: 'USD', ...extra };
 }
 
-async function publish(endpoint, messages) {
-  const sns = new SNSClient(clientConfig(endpoint));
-  for (let i = 0; i < messages.length; i += 10) {
-    const r = await sns.send(new PublishBatchCommand({ TopicArn: TOPIC,
-      PublishBatchRequestEntries: messages.slice(i, i + 10).map((m, j) => ({ Id: `e${j}`, Message: m })) }));
-    assert.equal(r.Failed?.length ?? 0, 0);
-  }
-}
 
 const number = (text) => Number(text.replace(/[^\d.-]/g, ''));
 
@@ -58,7 +49,7 @@ test('the dashboard in Chromium: counters and charts move, a poison order is sho
     await page.locator('.chart canvas').nth(3).waitFor({ timeout: 10000 });
     const pointsBefore = Number(await page.locator('body').getAttribute('data-points'));
 
-    await publish(srv.endpoint, [...Array.from({ length: 40 }, (_, i) => JSON.stringify(order(`web-${i}`))),
+    await publishOrders(srv.endpoint, [...Array.from({ length: 40 }, (_, i) => JSON.stringify(order(`web-${i}`))),
       JSON.stringify(order('web-poison', { currency: 'DOLLARS' }))]);
 
     // The counters move: 41 published, 40 stored, invocations counted.
