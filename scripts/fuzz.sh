@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang-16, AddressSanitizer + UndefinedBehaviorSanitizer)
-# in build-fuzz and runs them.
+# in build-asan (scripts/asan-build.sh: the same build directory runs the test suite under
+# those sanitizers) and runs them.
 #
 #   scripts/fuzz.sh --smoke [TARGET...]         replay fuzz/regressions/ and fuzz/corpus/, then fuzz
 #                                               each target for ORDERFLOW_FUZZ_SMOKE_SECONDS (5) s
 #   scripts/fuzz.sh --long SECONDS [TARGET...]  fuzz each target for SECONDS, two at a time,
-#                                               keeping the grown corpus in build-fuzz/corpus/
+#                                               keeping the grown corpus in build-asan/corpus/
 #   scripts/fuzz.sh --build                     build only
 #
 # Any crash, sanitizer report, leak, timeout (ORDERFLOW_FUZZ_TIMEOUT, 30 s per input) or broken
-# contract fails the run (exit 1); the input that caused it is in build-fuzz/artifacts/<target>/.
+# contract fails the run (exit 1); the input that caused it is in build-asan/artifacts/<target>/.
 # To keep it: fix the bug, copy the input to fuzz/regressions/<target>/ (every smoke run replays
 # it) and add a unit test beside the code. Reproduce one input with
-#   build-fuzz/fuzz/fuzz_<target> path/to/input
+#   build-asan/fuzz/fuzz_<target> path/to/input
 # Environment: ORDERFLOW_FUZZ_JOBS (build parallelism, 2), ORDERFLOW_FUZZ_PARALLEL (targets run
 # at once by --long, 2).
 set -euo pipefail
@@ -33,11 +34,9 @@ for t in "${targets[@]}"; do
 done
 
 bash scripts/install-deps.sh >/dev/null
-build=build-fuzz
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  CC=clang-16 CXX=clang++-16 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DORDERFLOW_FUZZ=ON -DORDERFLOW_BENCH=OFF >/dev/null
-fi
+. scripts/asan-build.sh
+build=$asan_build_dir
+asan_configure
 cmake --build "$build" -j"${ORDERFLOW_FUZZ_JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 [ "$mode" = build ] && exit 0
 

@@ -11,6 +11,9 @@ if [ ! -f tests/js/node_modules/.package-lock.json ] || ! cmp -s tests/js/packag
   cp tests/js/package-lock.json tests/js/node_modules/.orderflow-lock
 fi
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 900
-# The fuzz targets' smoke run (issue 8): clang-16 with ASan+UBSan in build-fuzz; replays every
-# seed and past crasher (fuzz/corpus, fuzz/regressions), then fuzzes each target for 5 s.
+# Issue 8: every test again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan),
+# the engine and server tests under ThreadSanitizer (build-tsan); then the fuzz targets' smoke
+# run from build-asan: replays every seed and past crasher (fuzz/corpus, fuzz/regressions),
+# then fuzzes each target for 5 s.
+bash scripts/sanitizers.sh
 bash scripts/fuzz.sh --smoke

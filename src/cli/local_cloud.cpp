@@ -62,6 +62,8 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   so.io_threads = o.io_threads;
   so.handler_threads = o.handler_threads;
   so.idle_timeout = so.body_timeout = std::chrono::seconds(o.read_timeout_seconds);
+  so.max_connections = static_cast<std::size_t>(o.max_connections);
+  so.request_memory_limit = static_cast<std::size_t>(o.request_memory_mib) * 1024 * 1024;
   so.handle_signals = o.handle_signals;
   // Draining first stops the functions: their parked Runtime API calls are answered, their
   // workers end, and no new invocation starts.

@@ -36,6 +36,10 @@ struct LocalCloudOptions {
   // Seconds a connection has to send a request's header (or, idle, its next one), and then the
   // body; a connection that misses either is closed.
   int read_timeout_seconds = 60;
+  // Connections served at once (more wait in the backlog), and MiB of request bodies held at
+  // once (more wait unread): server::ServerOptions.
+  int max_connections = 4096;
+  int request_memory_mib = 256;
   bool handle_signals = false;
   // The template; empty: serve the APIs without a stack.
   std::filesystem::path template_path;

@@ -133,6 +133,16 @@ void register_up(CLI::App& app, int& exit_code) {
       ->envname("ORDERFLOW_READ_TIMEOUT")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  up->add_option("--max-connections", c.max_connections,
+                 "Connections served at once; more wait in the listen backlog until some close")
+      ->envname("ORDERFLOW_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  up->add_option("--request-memory", c.request_memory_mib,
+                 "MiB of request bodies held at once across all connections; more wait unread")
+      ->envname("ORDERFLOW_REQUEST_MEMORY")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   up->callback([options, &exit_code] { exit_code = run_up(*options); });
 }
 

@@ -148,6 +148,23 @@ bool fits_dynamodb_number(const Decimal& d) {
   return d.significant_digits() <= 38 && d.magnitude() <= 125 && d.magnitude() >= -130;
 }
 
+const std::string* first_unstorable_number(const JsonValue& value) {
+  if (value.is_number()) {
+    const std::string& text = value.as_number().text;
+    // The sign does not change what fits (Decimal holds magnitudes only).
+    auto d = Decimal::parse(std::string_view(text).substr(text.starts_with('-') ? 1 : 0));
+    return d && fits_dynamodb_number(*d) ? nullptr : &text;
+  }
+  if (value.is_array()) {
+    for (const auto& v : value.as_array())
+      if (const std::string* bad = first_unstorable_number(v)) return bad;
+  } else if (value.is_object()) {
+    for (const auto& [name, v] : value.as_object())
+      if (const std::string* bad = first_unstorable_number(v)) return bad;
+  }
+  return nullptr;
+}
+
 OrderResult parse_order(std::string_view json_text) {
   auto doc = parse_json(json_text);
   if (!doc) return std::unexpected(reject("order is not valid JSON: " + doc.error().message, {}));
@@ -183,6 +200,18 @@ OrderResult validate_order(JsonValue document) {
       return std::unexpected(reject("field '" + name + "' is nested more than " +
                                         std::to_string(kMaxDynamoDbNesting) +
                                         " levels deep, more than DynamoDB stores",
+                                    id));
+    }
+  }
+  // Checked fields give their own reason below; a number anywhere else that DynamoDB cannot
+  // hold would fail every PutItem, so the order is rejected here as what it is.
+  static constexpr std::string_view kChecked[] = {"items", "total"};
+  for (const auto& [name, value] : document.as_object()) {
+    if (std::find(std::begin(kChecked), std::end(kChecked), name) != std::end(kChecked)) continue;
+    if (const std::string* bad = first_unstorable_number(value)) {
+      return std::unexpected(reject("field '" + name + "' holds the number " + bad->substr(0, 64) +
+                                        ", which DynamoDB cannot store (at most 38 significant digits, "
+                                        "magnitude 1E-130 to 1E+125)",
                                     id));
     }
   }

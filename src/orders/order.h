@@ -16,8 +16,9 @@
 //               2024-05-01T14:30:00+02:00 (calendar and clock ranges checked)
 //   email       when present: a basic address shape local@domain.tld (no spaces, one '@',
 //               at most 254 characters)
-// Numbers checked above must also fit a DynamoDB number (at most 38 significant digits,
-// magnitude below 1E+126 and, unless zero, at least 1E-130). Arrays and objects may be nested
+// Every number in the order, checked above or kept as given, must fit a DynamoDB number (at
+// most 38 significant digits, magnitude below 1E+126 and, unless zero, at least 1E-130):
+// otherwise the order could never be stored. Arrays and objects may be nested
 // at most kMaxDynamoDbNesting levels below the order object (DynamoDB's limit for L and M).
 // Member names must be non-empty and distinct (at every level, since the stored item cannot
 // hold two values for one name).
@@ -84,5 +85,7 @@ bool fits_dynamodb_number(const Decimal& d);
 inline constexpr int kMaxDynamoDbNesting = 32;
 // True when `value`, at `depth` in an item, and everything inside it fit kMaxDynamoDbNesting.
 bool fits_dynamodb_nesting(const JsonValue& value, int depth);
+// The text of the first number in `value` (depth first) that is not a DynamoDB number, or null.
+const std::string* first_unstorable_number(const JsonValue& value);
 
 }  // namespace orderflow::orders

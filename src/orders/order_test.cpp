@@ -269,5 +269,21 @@ TEST(Order, RejectsNestingDeeperThanDynamoDbStores) {
                    .has_value());
 }
 
+// An order whose kept fields hold a number DynamoDB cannot store (magnitude, precision, or one
+// too large to parse at all) is rejected as invalid, not retried as a store error until the DLQ.
+TEST(Order, RejectsNumbersDynamoDbCannotStoreAnywhereInTheOrder) {
+  EXPECT_EQ(reason_for(R"({"orderId":"o","meta":1e400})"),
+            "field 'meta' holds the number 1e400, which DynamoDB cannot store (at most 38 significant "
+            "digits, magnitude 1E-130 to 1E+125)");
+  EXPECT_FALSE(parse_order(R"({"orderId":"o","meta":{"a":[1,2,{"b":1e-131}]}})").has_value());
+  EXPECT_FALSE(parse_order(R"({"orderId":"o","n":123456789012345678901234567890123456789})").has_value());
+  EXPECT_FALSE(parse_order(R"({"orderId":"o","n":1e99999999999999999999})").has_value());
+  EXPECT_TRUE(parse_order(R"({"orderId":"o","n":12345678901234567890123456789012345678})").has_value());
+  EXPECT_TRUE(parse_order(R"({"orderId":"o","n":9.9e125,"m":[1e-130,0,-0.0,-7.25,-9.9e125]})").has_value());
+  EXPECT_FALSE(parse_order(R"({"orderId":"o","m":[-1e126]})").has_value());
+  // The checked fields keep their own reasons.
+  EXPECT_EQ(reason_for(R"({"orderId":"o","total":1e400})"), "total must be a non-negative decimal number");
+}
+
 }  // namespace
 }  // namespace orderflow::orders

@@ -7,6 +7,7 @@
 #include "aws/sigv4.h"
 #include "aws/uri.h"
 #include "common/util.h"
+#include "engine/sns/envelope.h"
 #include "server/dynamodb_api.h"
 #include "server/logs_api.h"
 #include "server/sns_api.h"
@@ -96,6 +97,22 @@ void respond_health(const aws::HttpRequest& req, Respond& respond) {
   respond(std::move(r));
 }
 
+// SigningCertURL of every SNS envelope: the certificate of the key that signs them, public
+// (unsigned GET) as on AWS, so subscribers can verify a notification's Signature.
+void respond_signing_cert(engine::Engine& engine, const aws::HttpRequest& req, Respond& respond) {
+  ApiResponse r;
+  std::string pem = engine.topics().signing_certificate_pem();
+  if (pem.empty()) {
+    r.status = 503;
+    r.headers.emplace_back("Content-Type", "text/plain");
+    r.body = "the signing certificate is not available\n";
+    return respond(std::move(r));
+  }
+  r.headers.emplace_back("Content-Type", "application/x-x509-ca-cert");
+  if (req.method != "HEAD") r.body = std::move(pem);
+  respond(std::move(r));
+}
+
 }  // namespace
 
 void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOptions& options,
@@ -122,6 +139,9 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
   // The Runtime API of local function workers: unsigned, as on AWS.
   if (is_runtime_api_path(path)) return runtime_api_handle(engine.lambda().functions(), req, std::move(respond));
   if (path == kMetricsPath && (req.method == "GET" || req.method == "HEAD")) return respond_metrics(engine, req, respond);
+  if (path.size() == engine::sns::signing_cert_file_name.size() + 1 && path.substr(1) == engine::sns::signing_cert_file_name &&
+      (req.method == "GET" || req.method == "HEAD"))
+    return respond_signing_cert(engine, req, respond);
 
   // ---- 1. which protocol ----
   Family family = Family::sqs_query;

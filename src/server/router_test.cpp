@@ -68,6 +68,23 @@ TEST_F(RouterTest, HealthNeedsNoSignatureAndEveryAnswerCarriesIdAndDate) {
   EXPECT_EQ(header(res, "Date"), aws::format_http_date(t_.clock.now()));
 }
 
+TEST_F(RouterTest, SigningCertUrlServesTheCertificateOfTheSnsKeyWithoutASignature) {
+  aws::HttpRequest r;
+  r.method = "GET";
+  r.target = "/SimpleNotificationService-0000.pem";
+  ApiResponse res = call(r);
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(header(res, "Content-Type"), "application/x-x509-ca-cert");
+  EXPECT_EQ(res.body, t_.engine->topics().signing_certificate_pem());
+  EXPECT_TRUE(res.body.starts_with("-----BEGIN CERTIFICATE-----")) << res.body;
+  r.method = "HEAD";
+  EXPECT_EQ(call(r).body, "");
+  // Only that file: other paths are API requests, which need a signature.
+  r.method = "GET";
+  r.target = "/SimpleNotificationService-0001.pem";
+  EXPECT_EQ(call(r).status, 403);
+}
+
 TEST_F(RouterTest, SignedQueryRequestReachesSqsWithQueueUrlsFromTheHostHeader) {
   auto r = form("Action=CreateQueue&Version=2012-11-05&QueueName=routed");
   ApiResponse res = call(sign(r, "sqs"));

@@ -16,12 +16,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -91,9 +94,24 @@ struct Server::Impl {
     });
   }
 
+  // The request memory budget (ServerOptions::request_memory_limit): reserves `bytes` when
+  // they fit, or when nothing is held at all. A Reservation gives them back.
+  bool try_reserve(std::size_t bytes) {
+    std::size_t held = request_bytes.load(std::memory_order_relaxed);
+    do {
+      if (held != 0 && held + bytes > options.request_memory_limit) return false;
+    } while (!request_bytes.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  std::size_t connections() {
+    std::lock_guard g(mu);
+    return sessions.size();
+  }
+
   ServerOptions options;
   RequestHandler handler;
   std::uint16_t port = 0;
+  std::atomic<std::size_t> request_bytes{0};  // reserved by the sessions' requests
 
   // Declared before the io_context: sessions destroyed with its pending handlers unregister.
   std::mutex mu;
@@ -113,6 +131,31 @@ struct Server::Impl {
   std::unique_ptr<asio::thread_pool> pool;  // guarded by mu (reset)
 };
 
+// Bytes of the request memory budget held by one request; released when destroyed.
+class Reservation {
+ public:
+  Reservation() = default;
+  // `held` counts the bytes reserved (Server::Impl::request_bytes); it outlives every session.
+  Reservation(std::atomic<std::size_t>& held, std::size_t bytes) : held_(&held), bytes_(bytes) {}
+  Reservation(Reservation&& o) noexcept : held_(std::exchange(o.held_, nullptr)), bytes_(o.bytes_) {}
+  Reservation& operator=(Reservation&& o) noexcept {
+    if (this != &o) {
+      reset();
+      held_ = std::exchange(o.held_, nullptr);
+      bytes_ = o.bytes_;
+    }
+    return *this;
+  }
+  ~Reservation() { reset(); }
+  void reset() {
+    if (held_ != nullptr) std::exchange(held_, nullptr)->fetch_sub(bytes_, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::size_t>* held_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
 // One connection. All members are used on the session's strand only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -120,7 +163,8 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)),
         server_(server),
         read_timer_(socket_.get_executor()),
-        write_timer_(socket_.get_executor()) {}
+        write_timer_(socket_.get_executor()),
+        memory_timer_(socket_.get_executor()) {}
 
   ~Session() { server_.remove(this); }
 
@@ -146,6 +190,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<http::response<http::string_body>> response;
     bool close = false;
     std::shared_ptr<EventStream> stream;  // a streamed body: `response` holds the head only
+    Reservation memory;  // the request's share of the memory budget, until answered
   };
 
   // ---- reading ----
@@ -176,28 +221,52 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(error_code ec) {
     if (ec) return on_read_error(ec);
-    if (auto expect = parser_->get()[http::field::expect];
-        beast::iequals(expect, "100-continue") && !writing_ && queue_.empty()) {
-      // Written like an answer, never blocking: a client that does not read would otherwise
-      // hold this io thread (and, a few of them, every io thread) once its buffers are full.
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      writing_ = true;
-      write_timer_.expires_after(server_.options.write_timeout);
-      write_timer_.async_wait([self = shared_from_this()](error_code ec) {
-        if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
-      });
-      asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
-        self->writing_ = false;
-        self->write_timer_.cancel();
-        if (ec) return self->close();
-        if (self->queue_.empty() && (self->eof_ || self->draining_)) return self->close();
-        self->try_write();
+    if (parser_->is_done()) {
+      maybe_continue();
+      return on_request();
+    }
+    // The body is read once its size fits the server's request memory (chunked: as much as
+    // the limit allows). Until then it stays unread, in the client and the kernel's buffers.
+    auto length = parser_->content_length();
+    reserve_and_read_body(length ? std::min<std::uint64_t>(*length, server_.options.body_limit)
+                                 : server_.options.body_limit);
+  }
+
+  void reserve_and_read_body(std::size_t bytes) {
+    if (closing_) return;
+    if (!server_.try_reserve(bytes)) {
+      read_timer_.cancel();  // waiting on the server, not on the client: no read deadline
+      memory_timer_.expires_after(std::chrono::milliseconds(5));
+      return memory_timer_.async_wait([self = shared_from_this(), bytes](error_code ec) {
+        if (!ec) self->reserve_and_read_body(bytes);
       });
     }
-    if (parser_->is_done()) return on_request();
+    reading_memory_ = Reservation(server_.request_bytes, bytes);
+    maybe_continue();
     arm_read_timer(true);
     http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  // Answers "Expect: 100-continue" when the body is about to be read.
+  void maybe_continue() {
+    if (!beast::iequals(parser_->get()[http::field::expect], "100-continue") || writing_ || !queue_.empty())
+      return;
+    // Written like an answer, never blocking: a client that does not read would otherwise
+    // hold this io thread (and, a few of them, every io thread) once its buffers are full.
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    writing_ = true;
+    write_timer_.expires_after(server_.options.write_timeout);
+    write_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->write_timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+    });
+    asio::async_write(socket_, asio::buffer(kContinue), [self = shared_from_this()](error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->write_timer_.cancel();
+      if (ec) return self->close();
+      if (self->queue_.empty() && (self->eof_ || self->draining_)) return self->close();
+      self->try_write();
+    });
   }
 
   void on_body(error_code ec) {
@@ -208,6 +277,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_error(error_code ec) {
     reading_ = false;
     read_timer_.cancel();
+    reading_memory_.reset();
     if (stream_) return close();  // the client of a stream went away (or sent more): done
     if (ec == http::error::body_limit) return reply_and_close(413, "Request body is larger than the limit.");
     if (ec == http::error::header_limit) return reply_and_close(431, "Request header is larger than the limit.");
@@ -251,6 +321,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::uint64_t seq = next_seq_++;
     Slot slot;
     slot.close = !req.keep_alive() || draining_;
+    slot.memory = std::move(reading_memory_);
     queue_.push_back(std::move(slot));
 
     // Keeps the io threads running until the answer has been handed back (drain waits for
@@ -400,7 +471,9 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ignored);
     read_timer_.cancel();
     write_timer_.cancel();
+    memory_timer_.cancel();
     queue_.clear();
+    reading_memory_.reset();
     server_.remove(this);
   }
 
@@ -410,6 +483,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
+  asio::steady_timer memory_timer_;  // retries a body that did not fit the request memory
+  Reservation reading_memory_;       // the memory of the request being read
   std::deque<Slot> queue_;       // requests in progress, in arrival order
   std::shared_ptr<EventStream> stream_;  // the body being streamed, if any
   std::optional<http::response_serializer<http::string_body>> serializer_;
@@ -425,6 +500,14 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void Server::Impl::accept() {
+  // At the connection limit, the next connections wait in the listen backlog (checked again
+  // every 50 ms, until some close).
+  if (connections() >= options.max_connections) {
+    accept_pause.expires_after(std::chrono::milliseconds(50));
+    return accept_pause.async_wait([this](error_code wait_ec) {
+      if (!wait_ec) accept();
+    });
+  }
   acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {

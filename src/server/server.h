@@ -53,6 +53,13 @@ struct ServerOptions {
   std::size_t body_limit = 16 * 1024 * 1024;
   std::size_t header_limit = 64 * 1024;
   std::size_t pipeline_limit = 16;
+  // Connections served at once; more wait in the listen backlog until some close.
+  std::size_t max_connections = 4096;
+  // Request bodies held at once across all connections, from their header (the declared
+  // Content-Length; body_limit when chunked) until their answer is written. A request that
+  // does not fit waits, unread, until memory is released (one request is always admitted, so
+  // a body of up to body_limit always gets through).
+  std::size_t request_memory_limit = 256 * 1024 * 1024;
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds body_timeout{60};
   std::chrono::seconds write_timeout{60};

@@ -108,6 +108,9 @@ TEST(Xml, WriterEscapesTextAndNests) {
   EXPECT_EQ(w.finish(), R"(<A xmlns="urn:x"><B>a&lt;b&gt;&amp;&quot;c&apos;&#xD;)"
                         "\n</B><C></C></A>");
   EXPECT_EQ(xml::escape("plain ü"), "plain ü");
+  // C0 controls that XML 1.0 cannot carry become U+FFFD; tab and LF stay.
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(xml::escape(std::string("a\x01" "b\0c\x1f" "\td\n", 9)), "a" + fffd + "b" + fffd + "c" + fffd + "\td\n");
 }
 
 TEST_F(SnsApiTest, CreateTopicAnswersTheArnInSnsXml) {

@@ -24,8 +24,15 @@ void escape(std::string_view text, std::string& out) {
       case '\r':
         out += "&#xD;";
         break;
-      default:
+      case '\t':
+      case '\n':
         out += c;
+        break;
+      default:
+        // XML 1.0 has no way to carry the other C0 controls, not even as character
+        // references: a parser stops at them. They become U+FFFD so the document stays valid.
+        if (static_cast<unsigned char>(c) < 0x20) out += "\xEF\xBF\xBD";
+        else out += c;
         break;
     }
   }

@@ -2,8 +2,10 @@
 // attributes, nothing else. No validation of names: callers pass literal element names.
 //
 // Escaping (aws-protocols.md section 8, trap 5): & < > " ' become entities, and CR becomes
-// "&#xD;" so that XML parsers do not normalise CR LF to LF in message bodies. Bytes are
-// otherwise copied as they are (the caller guarantees valid UTF-8).
+// "&#xD;" so that XML parsers do not normalise CR LF to LF in message bodies. The other C0
+// controls but tab and LF, which XML 1.0 cannot carry at all (an echoed input in an error
+// message, say), become U+FFFD. Bytes are otherwise copied as they are (the caller guarantees
+// valid UTF-8).
 //
 // Thread-compatible: one Writer per response.
 #pragma once

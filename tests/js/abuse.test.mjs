@@ -25,6 +25,8 @@ const HEALTH = Buffer.from('GET /_orderflow/health HTTP/1.1\r\nHost: x\r\n\r\n')
 // is gone (SQLite opening a journal, a timer fd, ...). A leak of one descriptor per session
 // would leave hundreds or thousands open after these tests; this slack hides none of that.
 const FD_SLACK = 8;
+// Run by a sanitizer build's CTest (tests/sanitizers/run.sh sets these for the server).
+const SANITIZED = Boolean(process.env.ASAN_OPTIONS || process.env.TSAN_OPTIONS);
 
 // A queue and a client for the "other clients keep being served" checks.
 async function withQueue(server) {
@@ -369,6 +371,9 @@ test('thousands of connections dropped mid-request leak nothing: descriptors ret
   t.diagnostic(`${dropped} connections dropped mid-request (${ROUNDS} rounds; ${noWaitSent} after a complete request): `
     + `fds ${baseline.fds} -> ${rounds.map((r) => r.fds).join(' -> ')}; `
     + `RSS ${(baseline.rssKb / MB).toFixed(1)} -> ${rounds.map((r) => (r.rssKb / MB).toFixed(1)).join(' -> ')} MiB`);
+  // Under AddressSanitizer RSS says nothing about leaks: freed memory waits in its quarantine
+  // (256 MiB) before reuse. There LeakSanitizer checks at exit instead (tests/sanitizers/run.sh).
+  if (SANITIZED) return;
   assert.ok(growthAfterFirst < 32, `RSS grew ${growthAfterFirst.toFixed(1)} MiB from round 1 to round ${ROUNDS}`);
   assert.ok(growthTotal < 96, `RSS grew ${growthTotal.toFixed(1)} MiB in all`);
 });
@@ -516,15 +521,16 @@ test('clients that send Expect: 100-continue and then never read starve nobody',
     + `another client served ${checks} times meanwhile; fds ${before.fds} -> ${after.fds}`);
 });
 
-// Skipped: on a clean-clone run of the whole suite the server once used 0.96 CPU-seconds in
-// the 2 s at its descriptor limit (it passed in every other run); the cause is not found yet.
-test('out of file descriptors: the server waits instead of spinning, and serves the waiting connections once some close', {
-  skip: 'intermittent: the server spun once at its fd limit on a clean-clone run; under investigation (issue 8)' }, async (t) => {
+test('out of file descriptors: the server waits instead of spinning, and serves the waiting connections once some close', async (t) => {
   try { execFileSync('prlimit', ['--version'], { stdio: 'ignore' }); } catch { return t.skip('prlimit (util-linux) not installed'); }
   const server = await startServer();
   t.after(() => server.stop());
   const pid = server.proc.pid;
   assert.equal((await fetch(`${server.endpoint}/_orderflow/health`)).status, 200);
+  // A new data directory's SNS signing key (RSA-2048) is generated in the background after
+  // startup, which can take a second of CPU: fetching its certificate waits for it, so the CPU
+  // measured below is the accept loop's alone. (Without this wait the check failed once.)
+  assert.equal((await fetch(`${server.endpoint}/SimpleNotificationService-0000.pem`)).status, 200);
   const base = procStats(pid);
   // Lower the running server's descriptor limit (the soft one) to 60 above what it uses,
   // then connect 100.
@@ -554,4 +560,60 @@ test('out of file descriptors: the server waits instead of spinning, and serves 
   execFileSync('prlimit', ['--pid', String(pid), `--nofile=${soft}:`]);
   assert.equal((await fetch(`${server.endpoint}/_orderflow/health`)).status, 200);
   t.diagnostic(`descriptor limit ${limit}, 100 connections: ${cpu.toFixed(2)} CPU-seconds in 2 s at the limit; all answered`);
+});
+
+test('--max-connections: connections beyond the limit wait in the backlog and are served once others close', async (t) => {
+  const server = await startServer({ args: ['--max-connections', '20'] });
+  t.after(() => server.stop());
+  const pid = server.proc.pid;
+  assert.equal((await fetch(`${server.endpoint}/SimpleNotificationService-0000.pem`)).status, 200);
+  const base = procStats(pid);
+  const conns = await openConns(server.port, 50);
+  for (const c of conns) c.write(HEALTH);
+  const answered = () => conns.filter((c) => c.responses().length === 1);
+  await waitFor(() => answered().length >= 20, { what: '20 connections answered' });
+  await sleep(500);  // time enough for any beyond the limit to be served, were they accepted
+  assert.equal(answered().length, 20, 'exactly the 20 connections within the limit are served');
+  assert.ok(procStats(pid).fds <= base.fds + 20 + FD_SLACK, `fds ${procStats(pid).fds}, base ${base.fds}`);
+  // Closing the served ones lets the waiting ones in, 20 at a time, until all are answered.
+  const served = new Set();
+  while (served.size < conns.length) {
+    await waitFor(() => answered().some((c) => !served.has(c)), { what: 'more connections answered' });
+    for (const c of answered()) if (!served.has(c)) { served.add(c); c.destroy(); }
+  }
+  for (const c of conns) assert.equal(c.responses()[0].status, 200);
+  await fdsSettle(pid, base.fds, 'after the connection limit');
+});
+
+test('--request-memory: request bodies beyond the limit wait unread until the ones held are answered', async (t) => {
+  // 4 MiB: four bodies of 1,000,000 bytes fit (4.0e6 <= 4,194,304), a fifth does not.
+  const server = await startServer({ args: ['--request-memory', '4'] });
+  t.after(() => server.stop());
+  const { sqs, QueueUrl } = await withQueue(server);
+  // Eight long polls (2 s, empty queue), each a JSON body padded with spaces to 1,000,000 bytes.
+  const input = JSON.stringify({ QueueUrl, WaitTimeSeconds: 2, MaxNumberOfMessages: 1 });
+  const body = input + ' '.repeat(1_000_000 - input.length);
+  const request = () => rawSignedRequest(server.endpoint, { body, service: 'sqs',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ReceiveMessage' } });
+  const conns = await openConns(server.port, 8);
+  const answeredAt = new Array(conns.length);
+  const start = Date.now();
+  await Promise.all(conns.map(async (c, i) => {
+    c.write(request());
+    const [r] = await c.responsesUntil(1, { timeoutMs: 30000 });
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), {});  // nothing to receive: an empty answer
+    answeredAt[i] = Date.now() - start;
+  }));
+  for (const c of conns) c.destroy();
+  // Four were read and waited their 2 s together; the other four were read only once those
+  // had been answered, and waited 2 s more.
+  const sorted = [...answeredAt].sort((a, b) => a - b);
+  assert.ok(sorted[4] - sorted[3] >= 1500, `answered at ${sorted.join(', ')} ms: a second wave 2 s after the first four`);
+  assert.ok(sorted[3] - sorted[0] < 1500, `answered at ${sorted.join(', ')} ms: the first four together`);
+  // The server is back to normal: small requests get through.
+  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'after' }));
+  const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+  assert.equal(Messages[0].Body, 'after');
+  t.diagnostic(`8 padded long polls with 4 MiB of request memory answered at ${sorted.join(', ')} ms`);
 });

@@ -1,7 +1,8 @@
 // Every API route refuses an unsigned request and a wrongly signed one, in its protocol's own
 // error shape, before doing anything. The list below is every operation the server serves; the
-// only unsigned routes are GET /_orderflow/health, GET /metrics and the functions' Runtime API
-// (/_orderflow/lambda/..., unsigned on AWS too), checked at the end.
+// only unsigned routes are GET /_orderflow/health, GET /metrics, the SNS signing certificate
+// (SigningCertURL, public on AWS too) and the functions' Runtime API (/_orderflow/lambda/...,
+// unsigned on AWS too), checked at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, signedFetch, formBody, xmlText } from './lib/harness.mjs';
@@ -66,9 +67,13 @@ test('every JSON-protocol operation (SQS JSON, DynamoDB, Logs) refuses unsigned 
   assert.deepEqual(JSON.parse(tables.text).TableNames, ['Orders']);
 });
 
-test('the unsigned routes are exactly health, metrics and the Runtime API', async () => {
+test('the unsigned routes are exactly health, metrics, the SNS certificate and the Runtime API', async () => {
   assert.equal((await fetch(`${srv.endpoint}/_orderflow/health`)).status, 200);
   assert.equal((await fetch(`${srv.endpoint}/metrics`)).status, 200);
+  assert.equal((await fetch(`${srv.endpoint}/SimpleNotificationService-0000.pem`)).status, 200);
+  assert.equal((await fetch(`${srv.endpoint}/SimpleNotificationService-0000.pem?Action=ListQueues`)).status, 200,
+    'the certificate, not an API call');
+  assert.equal((await fetch(`${srv.endpoint}/?Action=ListQueues`)).status, 403);
   const rt = await fetch(`${srv.endpoint}/_orderflow/lambda/ProcessOrderLambda/999/2018-06-01/runtime/invocation/next`);
   assert.equal(rt.status, 403, 'not a worker: refused by the Runtime API itself');
   const other = await fetch(`${srv.endpoint}/_orderflow/anything-else`);

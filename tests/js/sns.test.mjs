@@ -3,6 +3,7 @@
 // filter policies, PublishBatch and the error codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createVerify, X509Certificate } from 'node:crypto';
 import {
   SNSClient, CreateTopicCommand, DeleteTopicCommand, ListTopicsCommand, GetTopicAttributesCommand,
   SetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, ListSubscriptionsCommand,
@@ -153,8 +154,18 @@ test('Publish delivers the SNS envelope into a subscribed queue', async () => {
   assert.match(env.Timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(env.SignatureVersion, '1');
   assert.ok(env.Signature.length > 0);
-  assert.ok(env.SigningCertURL.startsWith('http'));
   assert.ok(env.UnsubscribeURL.includes('Action=Unsubscribe'));
+  // The signature verifies with the certificate SigningCertURL serves (unsigned GET, as on
+  // AWS), over the string to sign AWS documents for a Notification (SignatureVersion 1: SHA1).
+  assert.ok(env.SigningCertURL.startsWith(server.endpoint), env.SigningCertURL);
+  const certRes = await fetch(env.SigningCertURL);
+  assert.equal(certRes.status, 200);
+  const cert = new X509Certificate(await certRes.text());
+  const toSign = ['Message', env.Message, 'MessageId', env.MessageId, 'Subject', env.Subject,
+    'Timestamp', env.Timestamp, 'TopicArn', env.TopicArn, 'Type', env.Type].map((s) => `${s}\n`).join('');
+  const verifier = (data) => createVerify('RSA-SHA1').update(data).verify(cert.publicKey, env.Signature, 'base64');
+  assert.ok(verifier(toSign), 'the envelope Signature verifies with the SigningCertURL certificate');
+  assert.ok(!verifier(toSign.replace('o-42', 'o-43')), 'and fails for another message');
   assert.deepEqual(env.MessageAttributes.store, { Type: 'String', Value: 'example_corp' });
   assert.deepEqual(env.MessageAttributes.blob, { Type: 'Binary', Value: Buffer.from([1, 2, 3]).toString('base64') });
 });
