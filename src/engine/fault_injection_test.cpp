@@ -543,6 +543,42 @@ TEST(StoreFaults, AFailedCommitIsWrittenFirstByTheNextOne) {
   EXPECT_EQ((*store)->get(Space::counter, "x").value(), "from c") << "kept batches go first";
 }
 
+// While the disk stays full, what failed commits wrote is kept coalesced by key: a thousand
+// failed batches over three keys keep three entries, and the next commit writes the last
+// value of each (and the erase that came last).
+TEST(StoreFaults, WhatFailedCommitsWroteIsKeptOncePerKey) {
+  testing::TempDir dir;
+  {
+    auto store = Store::open(dir.path(), StoreOptions{.sync = true, .vfs = vfs().name()});
+    ASSERT_TRUE(store) << store.error().message;
+    WriteBatch setup;
+    setup.put(Space::counter, "gone", "before");
+    ASSERT_TRUE((*store)->commit(std::move(setup)));
+    vfs().set_disk_full(true);
+    for (int i = 0; i < 1000; ++i) {
+      WriteBatch b;
+      b.put(Space::counter, "k", "v" + std::to_string(i));
+      b.put(Space::counter, "tmp", std::string(1024, 'x'));
+      b.erase(Space::counter, "tmp");
+      if (i == 500) b.erase(Space::counter, "gone");
+      EXPECT_FALSE((*store)->commit(std::move(b)));
+    }
+    EXPECT_EQ((*store)->kept_keys(), 3u) << "k, tmp (erased) and gone";
+    vfs().set_disk_full(false);
+    EXPECT_TRUE((*store)->commit({})) << "a barrier now writes what was kept";
+    EXPECT_EQ((*store)->kept_keys(), 0u);
+    WriteBatch last;
+    last.put(Space::counter, "other", "1");
+    ASSERT_TRUE((*store)->commit(std::move(last)));
+  }
+  auto store = Store::open(dir.path(), StoreOptions{.sync = true, .vfs = vfs().name()});
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ((*store)->get(Space::counter, "k").value(), "v999");
+  EXPECT_EQ((*store)->get(Space::counter, "tmp").value(), std::nullopt);
+  EXPECT_EQ((*store)->get(Space::counter, "gone").value(), std::nullopt);
+  EXPECT_EQ((*store)->get(Space::counter, "other").value(), "1");
+}
+
 TEST(IoErrors, FullDiskFailsWith5xxAndRecoversWhenThereIsRoomAgain) {
   testing::TempDir dir;
   ManualClock clock;

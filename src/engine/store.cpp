@@ -3,8 +3,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <optional>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -69,8 +73,11 @@ struct Store::Impl {
   };
   std::deque<Pending> queue;  // guarded by mu
   bool stopping = false;      // guarded by mu
-  // Batches of failed commits, in order: written first by the next commit. Writer thread only.
-  std::deque<Pending> kept;
+  // What failed commits would have written, coalesced by key (the last operation on a key
+  // wins, as it would on disk): written first by the next commit. One entry per key touched
+  // while the disk fails, however many batches touched it. nullopt: erase. Writer thread only.
+  std::map<std::pair<Space, std::string>, std::optional<std::string>> kept;
+  std::atomic<std::size_t> kept_keys{0};  // kept.size(), for kept_keys()
   std::uint64_t commits = 0;  // guarded by mu
   std::uint64_t batches = 0;  // guarded by mu
   std::thread writer;
@@ -120,25 +127,24 @@ struct Store::Impl {
       step_done(rollback_stmt);
       return std::unexpected(e);
     }
-    for (const std::deque<Pending>* part : {&std::as_const(kept), &group}) {
-      for (const auto& p : *part) {
-        for (const auto& op : p.batch.ops()) {
-          Stmt& st = op.erase ? del_stmt : put_stmt;
-          sqlite3_bind_int(st.s, 1, static_cast<int>(op.space));
-          sqlite3_bind_blob(st.s, 2, op.key.data(), static_cast<int>(op.key.size()), SQLITE_STATIC);
-          if (!op.erase)
-            sqlite3_bind_blob(st.s, 3, op.value.data(), static_cast<int>(op.value.size()),
-                              SQLITE_STATIC);
-          bool ok = step_done(st);
-          sqlite3_clear_bindings(st.s);
-          if (!ok) {
-            auto e = storage_error(db, op.erase ? "delete" : "write");
-            step_done(rollback_stmt);
-            return std::unexpected(e);
-          }
-        }
-      }
-    }
+    auto write = [&](Space space, const std::string& key, const std::string* value) -> Status {
+      Stmt& st = value == nullptr ? del_stmt : put_stmt;
+      sqlite3_bind_int(st.s, 1, static_cast<int>(space));
+      sqlite3_bind_blob(st.s, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      if (value != nullptr)
+        sqlite3_bind_blob(st.s, 3, value->data(), static_cast<int>(value->size()), SQLITE_STATIC);
+      bool ok = step_done(st);
+      sqlite3_clear_bindings(st.s);
+      if (ok) return {};
+      auto e = storage_error(db, value == nullptr ? "delete" : "write");
+      step_done(rollback_stmt);
+      return std::unexpected(e);
+    };
+    for (const auto& [k, value] : kept)
+      if (auto s = write(k.first, k.second, value ? &*value : nullptr); !s) return s;
+    for (const auto& p : group)
+      for (const auto& op : p.batch.ops())
+        if (auto s = write(op.space, op.key, op.erase ? nullptr : &op.value); !s) return s;
     if (!step_done(commit_stmt)) {
       auto e = storage_error(db, "commit");
       step_done(rollback_stmt);
@@ -164,9 +170,15 @@ struct Store::Impl {
         st = apply(group);
         if (st) {
           kept.clear();
+          kept_keys = 0;
         } else {
-          for (auto& p : group)
-            if (!p.batch.empty()) kept.push_back(Pending{std::move(p.batch), nullptr});
+          for (const auto& p : group)
+            for (const auto& op : p.batch.ops()) {
+              auto& slot = kept[{op.space, op.key}];
+              if (op.erase) slot.reset();
+              else slot = op.value;
+            }
+          kept_keys = kept.size();
         }
       }
       lk.lock();
@@ -307,6 +319,7 @@ Result<std::optional<std::string>> Store::get(Space space, std::string_view key)
   return out;
 }
 
+std::size_t Store::kept_keys() const { return impl_->kept_keys.load(); }
 std::uint64_t Store::commits() const {
   std::lock_guard g(impl_->mu);
   return impl_->commits;

@@ -13,13 +13,15 @@
 // than the later caller's own batch.
 //
 // Errors: a failed commit (an I/O error, a full disk) fails every batch of its group, and the
-// store keeps those batches: the services already changed their memory, so the batches are
-// written first, in order, by the next commit (barriers included). Until a commit succeeds,
+// store keeps what those batches write: the services already changed their memory, so it is
+// written first by the next commit (barriers included). What is kept is coalesced by key (the
+// last write of a key wins, as on disk), so it grows with the keys written while the disk
+// fails, not with the number of failed requests. Until a commit succeeds,
 // every commit fails (STYLE.md item 3: the store keeps reporting the error instead of
 // carrying on past it); once the disk works again the next commit writes the kept batches and
 // the new ones in one transaction, and memory and disk agree again without a reopen. A failed
 // batch is thus not acknowledged but may still become durable later, whole (at-least-once, as
-// a lost response on AWS). Kept batches are dropped when the store is destroyed.
+// a lost response on AWS). What is kept is dropped when the store is destroyed.
 //
 // On-disk format: table `kv(space INTEGER, key BLOB, value BLOB, PRIMARY KEY(space, key))`
 // WITHOUT ROWID, and `meta(name TEXT PRIMARY KEY, value TEXT)` holding `schema_version`.
@@ -125,6 +127,8 @@ class Store {
   // Number of group commits and batches so far (for benchmarks and tests).
   std::uint64_t commits() const;
   std::uint64_t batches() const;
+  // Keys written by failed commits and not yet on disk (see Errors above; for tests).
+  std::size_t kept_keys() const;
 
  private:
   struct Impl;

@@ -521,7 +521,10 @@ test('clients that send Expect: 100-continue and then never read starve nobody',
     + `another client served ${checks} times meanwhile; fds ${before.fds} -> ${after.fds}`);
 });
 
-test('out of file descriptors: the server waits instead of spinning, and serves the waiting connections once some close', async (t) => {
+// Not under the sanitizers: UBSan's vptr check probes memory through a pipe(), which fails at
+// the descriptor limit, and it then reports a valid object as having an invalid vptr.
+test('out of file descriptors: the server waits instead of spinning, and serves the waiting connections once some close', {
+  skip: SANITIZED && 'UBSan cannot check vptrs without free descriptors (it probes memory through a pipe)' }, async (t) => {
   try { execFileSync('prlimit', ['--version'], { stdio: 'ignore' }); } catch { return t.skip('prlimit (util-linux) not installed'); }
   const server = await startServer();
   t.after(() => server.stop());

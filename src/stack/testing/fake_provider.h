@@ -204,12 +204,16 @@ class FakeProvider final : public ResourceProvider {
   int serial_ = 0;
 };
 
-// A file of the source tree: $ORDERFLOW_SOURCE_DIR/<relative>, else found by walking up from the
+// A file of the source tree: $ORDERFLOW_SOURCE_DIR/<relative>, else under the source tree the
+// test was built from (ORDERFLOW_TEST_SOURCE_DIR, CMake), else found by walking up from the
 // test binary's directory. Empty when not found.
 inline std::string read_source_file(const std::string& relative) {
   namespace fs = std::filesystem;
   std::vector<fs::path> roots;
   if (const char* dir = std::getenv("ORDERFLOW_SOURCE_DIR")) roots.emplace_back(dir);
+#ifdef ORDERFLOW_TEST_SOURCE_DIR
+  roots.emplace_back(ORDERFLOW_TEST_SOURCE_DIR);
+#endif
   std::error_code ec;
   for (fs::path p = fs::read_symlink("/proc/self/exe", ec).parent_path(); !ec && !p.empty();
        p = p.parent_path()) {
