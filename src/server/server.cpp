@@ -17,11 +17,11 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -37,6 +37,67 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+
+// The request memory budget (ServerOptions::request_memory_limit), shared by every session.
+// A request that does not fit leaves a wake-up call and is retried after the next release:
+// no polling, however many wait. Thread-safe.
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(std::size_t limit) : limit_(limit) {}
+
+  // Reserves `bytes` when they fit, or when nothing is held at all (so any one request up to
+  // the body limit gets through). Otherwise keeps `wake`, called once after the next release.
+  bool reserve_or_wait(std::size_t bytes, std::function<void()> wake) {
+    std::lock_guard g(mu_);
+    if (held_ == 0 || held_ + bytes <= limit_) {
+      held_ += bytes;
+      return true;
+    }
+    waiters_.push_back(std::move(wake));
+    return false;
+  }
+
+  void release(std::size_t bytes) {
+    std::vector<std::function<void()>> wake;
+    {
+      std::lock_guard g(mu_);
+      held_ -= bytes;
+      wake.swap(waiters_);
+    }
+    for (auto& w : wake) w();
+  }
+
+ private:
+  const std::size_t limit_;
+  std::mutex mu_;
+  std::size_t held_ = 0;                        // guarded by mu_
+  std::vector<std::function<void()>> waiters_;  // guarded by mu_
+};
+
+// Bytes of the memory budget held by one request; released when destroyed.
+class Reservation {
+ public:
+  Reservation() = default;
+  // `budget` outlives every session (a member of Server::Impl).
+  Reservation(MemoryBudget& budget, std::size_t bytes) : budget_(&budget), bytes_(bytes) {}
+  Reservation(Reservation&& o) noexcept : budget_(std::exchange(o.budget_, nullptr)), bytes_(o.bytes_) {}
+  Reservation& operator=(Reservation&& o) noexcept {
+    if (this != &o) {
+      reset();
+      budget_ = std::exchange(o.budget_, nullptr);
+      bytes_ = o.bytes_;
+    }
+    return *this;
+  }
+  ~Reservation() { reset(); }
+  void reset() {
+    if (budget_ != nullptr) std::exchange(budget_, nullptr)->release(bytes_);
+  }
+
+ private:
+  MemoryBudget* budget_ = nullptr;
+  std::size_t bytes_ = 0;
+};
 
 }  // namespace
 
@@ -94,15 +155,6 @@ struct Server::Impl {
     });
   }
 
-  // The request memory budget (ServerOptions::request_memory_limit): reserves `bytes` when
-  // they fit, or when nothing is held at all. A Reservation gives them back.
-  bool try_reserve(std::size_t bytes) {
-    std::size_t held = request_bytes.load(std::memory_order_relaxed);
-    do {
-      if (held != 0 && held + bytes > options.request_memory_limit) return false;
-    } while (!request_bytes.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
-    return true;
-  }
   std::size_t connections() {
     std::lock_guard g(mu);
     return sessions.size();
@@ -111,7 +163,6 @@ struct Server::Impl {
   ServerOptions options;
   RequestHandler handler;
   std::uint16_t port = 0;
-  std::atomic<std::size_t> request_bytes{0};  // reserved by the sessions' requests
 
   // Declared before the io_context: sessions destroyed with its pending handlers unregister.
   std::mutex mu;
@@ -120,6 +171,9 @@ struct Server::Impl {
   bool drained = false;  // every session closed; no signal wait may be armed; guarded by mu
   bool started = false;                                            // guarded by mu
   std::vector<std::thread> threads;                                // guarded by mu (join)
+  // The sessions' request bodies. Its waiters own sessions: declared after `mu` and `sessions`
+  // (which a session's destructor uses) so that it is destroyed before them.
+  MemoryBudget memory{options.request_memory_limit};
 
   asio::io_context ioc;
   tcp::acceptor acceptor;   // used on the io threads only (and before start())
@@ -131,31 +185,6 @@ struct Server::Impl {
   std::unique_ptr<asio::thread_pool> pool;  // guarded by mu (reset)
 };
 
-// Bytes of the request memory budget held by one request; released when destroyed.
-class Reservation {
- public:
-  Reservation() = default;
-  // `held` counts the bytes reserved (Server::Impl::request_bytes); it outlives every session.
-  Reservation(std::atomic<std::size_t>& held, std::size_t bytes) : held_(&held), bytes_(bytes) {}
-  Reservation(Reservation&& o) noexcept : held_(std::exchange(o.held_, nullptr)), bytes_(o.bytes_) {}
-  Reservation& operator=(Reservation&& o) noexcept {
-    if (this != &o) {
-      reset();
-      held_ = std::exchange(o.held_, nullptr);
-      bytes_ = o.bytes_;
-    }
-    return *this;
-  }
-  ~Reservation() { reset(); }
-  void reset() {
-    if (held_ != nullptr) std::exchange(held_, nullptr)->fetch_sub(bytes_, std::memory_order_relaxed);
-  }
-
- private:
-  std::atomic<std::size_t>* held_ = nullptr;
-  std::size_t bytes_ = 0;
-};
-
 // One connection. All members are used on the session's strand only.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -163,8 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)),
         server_(server),
         read_timer_(socket_.get_executor()),
-        write_timer_(socket_.get_executor()),
-        memory_timer_(socket_.get_executor()) {}
+        write_timer_(socket_.get_executor()) {}
 
   ~Session() { server_.remove(this); }
 
@@ -234,14 +262,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void reserve_and_read_body(std::size_t bytes) {
     if (closing_) return;
-    if (!server_.try_reserve(bytes)) {
+    // The wake-up call owns the session while it waits (nothing else does): something is held,
+    // so a release, and with it the call, comes once that request is answered or dropped.
+    auto retry = [self = shared_from_this(), bytes] {
+      asio::post(self->socket_.get_executor(), [self, bytes] { self->reserve_and_read_body(bytes); });
+    };
+    if (!server_.memory.reserve_or_wait(bytes, std::move(retry))) {
       read_timer_.cancel();  // waiting on the server, not on the client: no read deadline
-      memory_timer_.expires_after(std::chrono::milliseconds(5));
-      return memory_timer_.async_wait([self = shared_from_this(), bytes](error_code ec) {
-        if (!ec) self->reserve_and_read_body(bytes);
-      });
+      return;
     }
-    reading_memory_ = Reservation(server_.request_bytes, bytes);
+    reading_memory_ = Reservation(server_.memory, bytes);
     maybe_continue();
     arm_read_timer(true);
     http::async_read(socket_, buffer_, *parser_,
@@ -471,7 +501,6 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ignored);
     read_timer_.cancel();
     write_timer_.cancel();
-    memory_timer_.cancel();
     queue_.clear();
     reading_memory_.reset();
     server_.remove(this);
@@ -483,7 +512,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   asio::steady_timer read_timer_;
   asio::steady_timer write_timer_;
-  asio::steady_timer memory_timer_;  // retries a body that did not fit the request memory
   Reservation reading_memory_;       // the memory of the request being read
   std::deque<Slot> queue_;       // requests in progress, in arrival order
   std::shared_ptr<EventStream> stream_;  // the body being streamed, if any
