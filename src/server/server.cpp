@@ -46,14 +46,16 @@ class MemoryBudget {
   explicit MemoryBudget(std::size_t limit) : limit_(limit) {}
 
   // Reserves `bytes` when they fit, or when nothing is held at all (so any one request up to
-  // the body limit gets through). Otherwise keeps `wake`, called once after the next release.
-  bool reserve_or_wait(std::size_t bytes, std::function<void()> wake) {
+  // the body limit gets through). Otherwise keeps `make_wake()`, called once after the next
+  // release (made only then: the common case allocates nothing).
+  template <class MakeWake>
+  bool reserve_or_wait(std::size_t bytes, MakeWake&& make_wake) {
     std::lock_guard g(mu_);
     if (held_ == 0 || held_ + bytes <= limit_) {
       held_ += bytes;
       return true;
     }
-    waiters_.push_back(std::move(wake));
+    waiters_.emplace_back(make_wake());
     return false;
   }
 
@@ -264,10 +266,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closing_) return;
     // The wake-up call owns the session while it waits (nothing else does): something is held,
     // so a release, and with it the call, comes once that request is answered or dropped.
-    auto retry = [self = shared_from_this(), bytes] {
-      asio::post(self->socket_.get_executor(), [self, bytes] { self->reserve_and_read_body(bytes); });
+    auto make_retry = [this, bytes] {
+      return [self = shared_from_this(), bytes] {
+        asio::post(self->socket_.get_executor(), [self, bytes] { self->reserve_and_read_body(bytes); });
+      };
     };
-    if (!server_.memory.reserve_or_wait(bytes, std::move(retry))) {
+    if (!server_.memory.reserve_or_wait(bytes, make_retry)) {
       read_timer_.cancel();  // waiting on the server, not on the client: no read deadline
       return;
     }
