@@ -3,7 +3,7 @@
 //   orderflow_engine_bench [--messages N] [--backlog N] [--items N] [--threads N]
 //                          [--put-threads N] [--dir DIR] [--no-sync]
 //
-// All figures are with fsync on (synchronous=FULL), on the real Store in a temp directory.
+// All figures are with fsync on (every acknowledgement waits for its fsync), on the real Store in a temp directory.
 #include <malloc.h>
 #include <fcntl.h>
 #include <sys/resource.h>

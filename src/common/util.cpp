@@ -1,23 +1,77 @@
 #include "common/util.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/md5.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 
 namespace orderflow {
 namespace {
 
+// OpenSSL 3 looks an algorithm up by name on every EVP_Digest(EVP_sha256(), ...) and allocates
+// a context each time; on the hot paths (MD5 of every message, a receipt handle's HMAC, SigV4)
+// that cost more than the hashing. The algorithms are fetched once per process and each thread
+// keeps its contexts.
+const EVP_MD* fetched_md(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) std::abort();  // the default provider lacks MD5/SHA-256: nothing can work
+  return md;                        // kept for the life of the process
+}
+
+const EVP_MD* md5_md() {
+  static const EVP_MD* md = fetched_md("MD5");
+  return md;
+}
+
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = fetched_md("SHA256");
+  return md;
+}
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
 std::string digest(const EVP_MD* md, std::string_view data) {
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
+  if (ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1)
+    std::abort();  // only allocation failure gets here
   return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+// One keyed HMAC-SHA256 context per thread; a call with the key of the previous call on this
+// thread reuses its key schedule (EVP_MAC_init with a null key keeps the key set before).
+struct HmacState {
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  std::string key;
+  bool keyed = false;
+};
+
+HmacState& hmac_state() {
+  static EVP_MAC* mac = [] {
+    EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (m == nullptr) std::abort();
+    return m;
+  }();
+  thread_local HmacState st{std::unique_ptr<EVP_MAC_CTX, MacCtxFree>(EVP_MAC_CTX_new(mac)), {}, false};
+  if (st.ctx == nullptr) std::abort();
+  return st;
 }
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -33,15 +87,34 @@ int b64_value(char c) {
 
 }  // namespace
 
-std::string md5_hex(std::string_view data) { return hex_encode(digest(EVP_md5(), data)); }
-std::string sha256(std::string_view data) { return digest(EVP_sha256(), data); }
+std::string md5_hex(std::string_view data) { return hex_encode(digest(md5_md(), data)); }
+std::string sha256(std::string_view data) { return digest(sha256_md(), data); }
 std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  HmacState& st = hmac_state();
+  int rc;
+  if (st.keyed && st.key == key) {
+    rc = EVP_MAC_init(st.ctx.get(), nullptr, 0, nullptr);
+  } else {
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end()};
+    st.keyed = false;
+    rc = EVP_MAC_init(st.ctx.get(), reinterpret_cast<const unsigned char*>(key.data()),
+                      key.size(), params);
+    if (rc == 1) {
+      st.key.assign(key);
+      st.keyed = true;
+    }
+  }
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  std::size_t len = 0;
+  if (rc != 1 ||
+      EVP_MAC_update(st.ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(st.ctx.get(), out.data(), &len, out.size()) != 1)
+    std::abort();  // only allocation failure gets here
   return std::string(reinterpret_cast<const char*>(out.data()), len);
 }
 
@@ -107,11 +180,31 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    // RAND_bytes only fails when the OS entropy source is unusable; nothing sane can go on.
-    std::abort();
+  // RAND_bytes costs about as much per call for 16 bytes as for 512: each thread draws 512 at a
+  // time and hands them out (never twice; a forked child drops what its parent drew).
+  thread_local std::array<unsigned char, 512> pool{};
+  thread_local std::size_t used = pool.size();
+  thread_local pid_t owner = 0;
+  if (pid_t pid = ::getpid(); pid != owner) {
+    owner = pid;
+    used = pool.size();
   }
+  std::string out(n, '\0');
+  auto fill = [](unsigned char* p, std::size_t len) {
+    // RAND_bytes only fails when the OS entropy source is unusable; nothing sane can go on.
+    if (RAND_bytes(p, static_cast<int>(len)) != 1) std::abort();
+  };
+  if (n > pool.size() / 4) {
+    fill(reinterpret_cast<unsigned char*>(out.data()), n);
+    return out;
+  }
+  if (pool.size() - used < n) {
+    fill(pool.data(), pool.size());
+    used = 0;
+  }
+  std::copy_n(pool.data() + used, n, out.data());
+  std::fill_n(pool.data() + used, n, 0);
+  used += n;
   return out;
 }
 

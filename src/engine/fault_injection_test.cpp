@@ -543,6 +543,49 @@ TEST(StoreFaults, AFailedCommitIsWrittenFirstByTheNextOne) {
   EXPECT_EQ((*store)->get(Space::counter, "x").value(), "from c") << "kept batches go first";
 }
 
+// The fsync runs on the store's syncer thread after SQLite has committed. When it fails, the
+// batch it covered is not acknowledged, and the store re-establishes durability (checkpoint of
+// the whole WAL into the database file, fsynced) before it acknowledges anything again: the
+// next commit succeeds, and after a reopen both batches are there (the failed one became
+// durable with the checkpoint; it was never acknowledged, so either outcome is allowed, but a
+// checkpoint that really ran leaves it in the database).
+TEST(StoreFaults, AFailedFsyncFailsItsBatchUntilTheWalIsCheckpointed) {
+  testing::TempDir dir;
+  {
+    auto store = Store::open(dir.path(), StoreOptions{.sync = true, .vfs = vfs().name()});
+    ASSERT_TRUE(store) << store.error().message;
+    WriteBatch a;
+    a.put(Space::counter, "a", "1");
+    ASSERT_TRUE((*store)->commit(std::move(a)));
+    // One more commit of the same shape, to count its write/sync calls: the last is the fsync.
+    std::uint64_t before = vfs().io_calls();
+    WriteBatch b1;
+    b1.put(Space::counter, "b1", "1");
+    ASSERT_TRUE((*store)->commit(std::move(b1)));
+    std::uint64_t per_commit = vfs().io_calls() - before;
+    ASSERT_GE(per_commit, 2u) << "a commit writes the WAL, then fsyncs it";
+    std::uint64_t injected = vfs().faults_injected();
+    vfs().fail_nth(per_commit - 1);
+    WriteBatch b2;
+    b2.put(Space::counter, "b2", "1");
+    auto failed = (*store)->commit(std::move(b2));
+    ASSERT_EQ(vfs().faults_injected(), injected + 1) << "the fsync was the call that failed";
+    ASSERT_FALSE(failed) << "a batch whose fsync failed is not acknowledged";
+    EXPECT_NE(failed.error().message.find("sync"), std::string::npos) << failed.error().message;
+    vfs().clear_faults();
+    std::uint64_t checkpoint_from = vfs().io_calls();
+    WriteBatch c;
+    c.put(Space::counter, "c", "1");
+    EXPECT_TRUE((*store)->commit(std::move(c)));
+    EXPECT_GT(vfs().io_calls() - checkpoint_from, per_commit)
+        << "the commit after a failed fsync first checkpoints the WAL";
+  }
+  auto store = Store::open(dir.path(), StoreOptions{.sync = true, .vfs = vfs().name()});
+  ASSERT_TRUE(store) << store.error().message;
+  for (const char* k : {"a", "b1", "b2", "c"})
+    EXPECT_EQ((*store)->get(Space::counter, k).value(), "1") << k;
+}
+
 // While the disk stays full, what failed commits wrote is kept coalesced by key: a thousand
 // failed batches over three keys keep three entries, and the next commit writes the last
 // value of each (and the erase that came last).

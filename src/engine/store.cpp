@@ -82,6 +82,32 @@ struct Store::Impl {
   std::uint64_t batches = 0;  // guarded by mu
   std::thread writer;
 
+  // The durable pipeline (sync on): SQLite commits without fsync (synchronous=NORMAL) on the
+  // writer thread, and the syncer thread fsyncs the WAL and then acknowledges, so that the
+  // writer commits the next group while the previous one is being synced. The writer commits
+  // a group only once the syncer has taken every earlier one (at most one group being synced
+  // and one being committed), so groups grow while the disk is slow.
+  bool pipelined = false;  // set before the threads start
+  struct Committed {
+    std::deque<Pending> group;
+    Status status;                // the commit's own outcome
+    bool wrote = false;           // it committed writes that a sync must make durable
+    std::uint64_t epoch = 0;      // `epoch` when it was committed
+    sqlite3_file* wal = nullptr;  // the WAL file, when wrote
+  };
+  std::deque<Committed> unsynced;  // committed, not yet taken by the syncer; guarded by mu
+  bool writer_done = false;        // guarded by mu
+  // A failed fsync may have lost any write since the last good one (the kernel may drop the
+  // dirty pages it could not write). Every group committed before durability is re-established
+  // then fails: `min_good_epoch` is set past the current epoch, and the writer, seeing
+  // `sync_broken`, checkpoints the whole WAL into the database file (rewriting every page,
+  // fsynced) and only then starts the next epoch.
+  bool sync_broken = false;         // guarded by mu
+  std::uint64_t epoch = 0;          // guarded by mu
+  std::uint64_t min_good_epoch = 0; // guarded by mu
+  std::condition_variable sync_cv;  // the syncer waits for unsynced groups
+  std::thread syncer;
+
   ~Impl() {
     {
       std::lock_guard g(mu);
@@ -89,6 +115,7 @@ struct Store::Impl {
     }
     work_cv.notify_all();
     if (writer.joinable()) writer.join();
+    if (syncer.joinable()) syncer.join();
     for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt}) {
       sqlite3_finalize(st->s);
       st->s = nullptr;
@@ -153,14 +180,40 @@ struct Store::Impl {
     return {};
   }
 
+  sqlite3_file* wal_file() {
+    sqlite3_file* f = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK) return nullptr;
+    return f != nullptr && f->pMethods != nullptr ? f : nullptr;
+  }
+
+  // After a failed fsync: copies the whole WAL into the database file and fsyncs it
+  // (checkpoint), empties the WAL and fsyncs that too, so that no page depends on a WAL write
+  // the failed fsync may have lost. Writer thread only.
+  bool reestablish_durability() {
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK)
+      return false;
+    sqlite3_file* f = wal_file();
+    return f == nullptr || f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK;
+  }
+
   void run() {
     std::unique_lock lk(mu);
     for (;;) {
-      work_cv.wait(lk, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;  // stopping and drained
+      work_cv.wait(lk, [&] {
+        return (stopping || !queue.empty()) && (!pipelined || unsynced.empty());
+      });
+      if (queue.empty()) break;  // stopping and drained
       std::deque<Pending> group;
       group.swap(queue);
+      bool recover = sync_broken;
       lk.unlock();
+      if (recover && reestablish_durability()) {
+        lk.lock();
+        sync_broken = false;
+        ++epoch;
+        lk.unlock();
+      }
       Status st;
       bool any_writes = !kept.empty() ||
                         std::any_of(group.begin(), group.end(),
@@ -181,12 +234,58 @@ struct Store::Impl {
           kept_keys = kept.size();
         }
       }
+      sqlite3_file* wal = pipelined && any_writes && st ? wal_file() : nullptr;
       lk.lock();
       if (any_writes) ++commits;
       batches += group.size();
+      if (pipelined) {
+        if (any_writes && st && wal == nullptr)
+          st = fail(ErrorCode::internal_error, "storage failure (sync): no WAL file to sync");
+        unsynced.push_back(Committed{std::move(group), st, wal != nullptr, epoch, wal});
+        sync_cv.notify_one();
+        continue;
+      }
       lk.unlock();
       for (auto& p : group) {
         if (p.done) p.done(st);
+      }
+      lk.lock();
+    }
+    writer_done = true;
+    sync_cv.notify_one();
+  }
+
+  // The syncer (pipelined only): takes every committed group, fsyncs the WAL once for all of
+  // them, then reports each group's outcome in commit order.
+  void sync_loop() {
+    std::unique_lock lk(mu);
+    for (;;) {
+      sync_cv.wait(lk, [&] { return !unsynced.empty() || writer_done; });
+      if (unsynced.empty()) return;  // the writer is done and everything is reported
+      std::deque<Committed> taken;
+      taken.swap(unsynced);
+      lk.unlock();
+      work_cv.notify_one();  // the writer may commit the next group now
+      sqlite3_file* wal = nullptr;
+      for (const auto& c : taken)
+        if (c.wrote) wal = c.wal;
+      int rc = wal != nullptr ? wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) : SQLITE_OK;
+      lk.lock();
+      if (rc != SQLITE_OK) {
+        sync_broken = true;
+        min_good_epoch = epoch + 1;
+      }
+      std::uint64_t good = min_good_epoch;
+      lk.unlock();
+      for (auto& c : taken) {
+        Status st = c.status;
+        if (st && c.epoch < good)
+          st = fail(ErrorCode::internal_error,
+                    std::string("storage failure (sync): ") +
+                        (rc != SQLITE_OK ? sqlite3_errstr(rc)
+                                         : "an earlier sync failed; the write may not be durable"));
+        for (auto& p : c.group)
+          if (p.done) p.done(st);
       }
       lk.lock();
     }
@@ -213,7 +312,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   sqlite3_busy_timeout(impl->db, 5000);
   auto setup = [&]() -> Status {
     if (auto s = impl->exec("PRAGMA journal_mode=WAL"); !s) return s;
-    if (auto s = impl->exec(options.sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    // With sync, SQLite commits without fsync and the syncer fsyncs the WAL before any
+    // acknowledgement (see Impl); checkpoints still fsync (NORMAL syncs at each checkpoint).
+    if (auto s = impl->exec(options.sync ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF");
         !s)
       return s;
     if (auto s = impl->exec("PRAGMA wal_autocheckpoint=4000"); !s) return s;
@@ -261,7 +362,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   };
   if (auto s = setup(); !s) return std::unexpected(s.error());
   Impl* raw = impl.get();
+  raw->pipelined = options.sync;
   raw->writer = std::thread([raw] { raw->run(); });
+  if (raw->pipelined) raw->syncer = std::thread([raw] { raw->sync_loop(); });
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

@@ -3,16 +3,24 @@
 // memory (rebuilt from the store on open) and persists each mutation as a WriteBatch.
 //
 // Group commit: a single writer thread takes every batch submitted since its last commit,
-// applies them in ONE SQLite transaction in submission order and commits it (fsync with
-// synchronous=FULL), then reports the outcome to each submitter. A submitter is acknowledged
-// only after its batch is durable.
+// applies them in ONE SQLite transaction in submission order and commits it; a syncer thread
+// then fsyncs the WAL and reports the outcome to each submitter. The two overlap: while one
+// group is being fsynced the writer commits the next (SQLite runs with synchronous=NORMAL, so
+// its commit does not fsync; checkpoints still do). A submitter is acknowledged only after the
+// fsync that covers its batch has succeeded.
 //
 // Ordering contract: batches become durable in the order submit() was called. Services call
 // submit() while still holding the lock under which they changed their in-memory state, so the
 // order on disk is the order in memory: whatever a later caller observed is on disk no later
 // than the later caller's own batch.
 //
-// Errors: a failed commit (an I/O error, a full disk) fails every batch of its group, and the
+// Errors: a failed fsync fails every group it covered and every group committed after it until
+// durability is re-established: before its next commit the writer checkpoints the whole WAL
+// into the database file (every page rewritten and fsynced) and empties the WAL, since the
+// kernel may have dropped the dirty pages the failed fsync could not write. Those failed
+// groups are committed, so they become durable with that checkpoint (as below: not
+// acknowledged, but possibly durable later).
+// A failed commit (an I/O error, a full disk) fails every batch of its group, and the
 // store keeps what those batches write: the services already changed their memory, so it is
 // written first by the next commit (barriers included). What is kept is coalesced by key (the
 // last write of a key wins, as on disk), so it grows with the keys written while the disk
@@ -80,7 +88,8 @@ class WriteBatch {
 };
 
 struct StoreOptions {
-  // fsync every commit (synchronous=FULL). Off only for throwaway data in tests that say so.
+  // fsync before acknowledging (see Group commit). Off only for throwaway data in tests and
+  // benchmarks that say so.
   bool sync = true;
   // The SQLite VFS to open the database with (registered by the caller); empty: the default.
   // A test seam for fault injection (fault_vfs.h).
@@ -103,9 +112,10 @@ class Store {
 
   using Done = std::function<void(const Status&)>;
 
-  // Queues `batch` for the next group commit. `done` runs on the writer thread once the batch
-  // is durable (or failed); it must be quick and must not call back into submit()/commit()
-  // synchronously. Thread-safe. An empty batch still waits for every earlier batch.
+  // Queues `batch` for the next group commit. `done` runs on the store's own thread (the
+  // syncer, or the writer when sync is off) once the batch is durable (or failed), in
+  // submission order; it must be quick and must not wait on the store (commit()).
+  // Thread-safe. An empty batch still waits for every earlier batch.
   void submit(WriteBatch batch, Done done);
 
   // submit(), returning a future that holds the outcome once the batch is durable: for callers
