@@ -83,8 +83,9 @@ struct Store::Impl {
   std::thread writer;
 
   // The durable pipeline (sync on): SQLite commits without fsync (synchronous=NORMAL) on the
-  // writer thread, and the syncer thread fsyncs the WAL and then acknowledges, so that the
-  // writer commits the next group while the previous one is being synced. The writer commits
+  // writer thread, the syncer thread fsyncs the WAL and decides each group's outcome, and the
+  // reporter thread acknowledges, so that the writer commits the next group while the
+  // previous one is being synced. The writer commits
   // a group only once the syncer has taken every earlier one (at most one group being synced
   // and one being committed), so groups grow while the disk is slow.
   bool pipelined = false;  // set before the threads start
@@ -107,6 +108,16 @@ struct Store::Impl {
   std::uint64_t min_good_epoch = 0; // guarded by mu
   std::condition_variable sync_cv;  // the syncer waits for unsynced groups
   std::thread syncer;
+  // The reporter thread runs the submitters' callbacks (waking a waiting thread each) after the
+  // syncer has decided their outcome, so that the syncer can start the next fsync at once.
+  struct Outcome {
+    std::deque<Pending> group;
+    Status status;
+  };
+  std::deque<Outcome> to_report;     // in commit order; guarded by mu
+  bool syncer_done = false;          // guarded by mu
+  std::condition_variable report_cv;  // the reporter waits for outcomes
+  std::thread reporter;
 
   ~Impl() {
     {
@@ -116,6 +127,7 @@ struct Store::Impl {
     work_cv.notify_all();
     if (writer.joinable()) writer.join();
     if (syncer.joinable()) syncer.join();
+    if (reporter.joinable()) reporter.join();
     for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt}) {
       sqlite3_finalize(st->s);
       st->s = nullptr;
@@ -256,12 +268,12 @@ struct Store::Impl {
   }
 
   // The syncer (pipelined only): takes every committed group, fsyncs the WAL once for all of
-  // them, then reports each group's outcome in commit order.
+  // them, then hands each group's outcome to the reporter, in commit order.
   void sync_loop() {
     std::unique_lock lk(mu);
     for (;;) {
       sync_cv.wait(lk, [&] { return !unsynced.empty() || writer_done; });
-      if (unsynced.empty()) return;  // the writer is done and everything is reported
+      if (unsynced.empty()) break;  // the writer is done and everything is synced
       std::deque<Committed> taken;
       taken.swap(unsynced);
       lk.unlock();
@@ -275,18 +287,33 @@ struct Store::Impl {
         sync_broken = true;
         min_good_epoch = epoch + 1;
       }
-      std::uint64_t good = min_good_epoch;
-      lk.unlock();
       for (auto& c : taken) {
         Status st = c.status;
-        if (st && c.epoch < good)
+        if (st && c.epoch < min_good_epoch)
           st = fail(ErrorCode::internal_error,
                     std::string("storage failure (sync): ") +
                         (rc != SQLITE_OK ? sqlite3_errstr(rc)
                                          : "an earlier sync failed; the write may not be durable"));
-        for (auto& p : c.group)
-          if (p.done) p.done(st);
+        to_report.push_back(Outcome{std::move(c.group), std::move(st)});
       }
+      report_cv.notify_one();
+    }
+    syncer_done = true;
+    report_cv.notify_one();
+  }
+
+  // The reporter (pipelined only): runs the callbacks of every decided group, in order.
+  void report_loop() {
+    std::unique_lock lk(mu);
+    for (;;) {
+      report_cv.wait(lk, [&] { return !to_report.empty() || syncer_done; });
+      if (to_report.empty()) return;  // the syncer is done and everything is reported
+      std::deque<Outcome> batch;
+      batch.swap(to_report);
+      lk.unlock();
+      for (auto& o : batch)
+        for (auto& p : o.group)
+          if (p.done) p.done(o.status);
       lk.lock();
     }
   }
@@ -364,7 +391,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   Impl* raw = impl.get();
   raw->pipelined = options.sync;
   raw->writer = std::thread([raw] { raw->run(); });
-  if (raw->pipelined) raw->syncer = std::thread([raw] { raw->sync_loop(); });
+  if (raw->pipelined) {
+    raw->syncer = std::thread([raw] { raw->sync_loop(); });
+    raw->reporter = std::thread([raw] { raw->report_loop(); });
+  }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

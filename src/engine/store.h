@@ -4,7 +4,8 @@
 //
 // Group commit: a single writer thread takes every batch submitted since its last commit,
 // applies them in ONE SQLite transaction in submission order and commits it; a syncer thread
-// then fsyncs the WAL and reports the outcome to each submitter. The two overlap: while one
+// then fsyncs the WAL, and a reporter thread reports the outcome to each submitter (waking
+// them does not delay the next fsync). The writer and the syncer overlap: while one
 // group is being fsynced the writer commits the next (SQLite runs with synchronous=NORMAL, so
 // its commit does not fsync; checkpoints still do). A submitter is acknowledged only after the
 // fsync that covers its batch has succeeded.
@@ -113,7 +114,7 @@ class Store {
   using Done = std::function<void(const Status&)>;
 
   // Queues `batch` for the next group commit. `done` runs on the store's own thread (the
-  // syncer, or the writer when sync is off) once the batch is durable (or failed), in
+  // reporter, or the writer when sync is off) once the batch is durable (or failed), in
   // submission order; it must be quick and must not wait on the store (commit()).
   // Thread-safe. An empty batch still waits for every earlier batch.
   void submit(WriteBatch batch, Done done);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/json.hpp>
@@ -297,8 +298,40 @@ std::string null_expressions(const ExpressionTexts& texts) {
   return nulls[0] + " and " + nulls[1] + " are null";
 }
 
+// A condition that uses no ExpressionAttributeNames/Values depends on its text alone; a
+// writer that repeats one (the function's `attribute_not_exists(orderId)` on every order)
+// gets the parse of its earlier call. Each thread keeps up to kConditionCacheSize of them;
+// only conditions that parsed are kept.
+constexpr std::size_t kConditionCacheSize = 256;
+
+std::optional<ddb::Condition> cached_condition(std::string_view label, std::string_view text,
+                                               const ddb::Condition* parsed = nullptr) {
+  thread_local std::unordered_map<std::string, ddb::Condition> cache;
+  std::string key;
+  key.reserve(label.size() + 1 + text.size());
+  key.append(label).push_back('\0');
+  key.append(text);
+  if (parsed != nullptr) {
+    if (cache.size() >= kConditionCacheSize) cache.clear();
+    cache.insert_or_assign(std::move(key), *parsed);
+    return std::nullopt;
+  }
+  auto it = cache.find(key);
+  if (it == cache.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<Expressions> parse_expressions(const ExpressionTexts& texts,
                                       const ExpressionAttributes& attrs) {
+  bool only_condition = has(texts.condition) && !has(texts.update) && !has(texts.projection) &&
+                        !attrs.names && !attrs.values;
+  if (only_condition) {
+    if (auto c = cached_condition(texts.condition_label, **texts.condition)) {
+      Expressions out;
+      out.condition = std::move(*c);
+      return out;
+    }
+  }
   bool any = has(texts.condition) || has(texts.update) || has(texts.projection);
   if (attrs.names && !any)
     return invalid("ExpressionAttributeNames can only be specified when using expressions");
@@ -324,6 +357,7 @@ Result<Expressions> parse_expressions(const ExpressionTexts& texts,
     out.projection = std::move(*p);
   }
   if (auto st = ctx->check_all_used(); !st) return std::unexpected(st.error());
+  if (only_condition) cached_condition(texts.condition_label, **texts.condition, &*out.condition);
   return out;
 }
 

@@ -320,6 +320,42 @@ TEST_F(TablesTest, PutItemWithAttributeNotExistsRejectsSecondPut) {
             R"({"orderId":{"S":"o-1"},"v":{"N":"1"}})");
 }
 
+// A condition without placeholders is parsed once per thread and reused: the reused parse
+// decides each call by that call's item, a bad expression fails every time (nothing cached),
+// and the same text as a FilterExpression or with placeholders is parsed on its own.
+TEST_F(TablesTest, RepeatedConditionsDecideEachCallOnItsOwnItem) {
+  create_orders();
+  PutItemRequest req;
+  req.table_name = "Orders";
+  req.condition_expression = "attribute_not_exists(orderId) OR attribute_exists(done)";
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      std::string id = "r" + std::to_string(i);
+      req.item = item(i % 2 == 0 ? R"({"orderId":{"S":")" + id + R"("},"done":{"BOOL":true}})"
+                                 : R"({"orderId":{"S":")" + id + R"("}})");
+      auto r = tables_->put_item(req);
+      // First round: every key is new. Later rounds: only the items stored with `done` (the
+      // even ones) may be overwritten.
+      bool expected = round == 0 || i % 2 == 0;
+      EXPECT_EQ(static_cast<bool>(r), expected) << "round " << round << " item " << i;
+      if (!r) {
+        EXPECT_EQ(r.error().error.code, ErrorCode::conditional_check_failed);
+      }
+    }
+  }
+  req.condition_expression = "attribute_not_exists(orderId";
+  for (int i = 0; i < 2; ++i) {
+    auto r = tables_->put_item(req);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().error.code, ErrorCode::ddb_validation) << r.error().error.message;
+  }
+  req.condition_expression = "attribute_not_exists(#k)";
+  req.attributes.names = NameMap{{"#k", "orderId"}};
+  EXPECT_EQ(tables_->put_item(req).error().error.code, ErrorCode::conditional_check_failed);
+  req.attributes.names = NameMap{{"#k", "nothing"}};
+  EXPECT_TRUE(tables_->put_item(req)) << "the same text with other names is another condition";
+}
+
 TEST_F(TablesTest, PutItemReturnsTheOldItemWhenAsked) {
   create_orders();
   put("Orders", R"({"orderId":{"S":"o-1"},"v":{"N":"1"}})");
