@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy ccache
   libzip-dev zip unzip
+  # The orderflow binary's allocator (CMakeLists.txt).
+  libjemalloc-dev
   awscli
   # The dashboard's browser test drives Debian's Chromium with playwright-core.
   chromium

@@ -1,8 +1,16 @@
 // libcurl behind HttpTransport. One easy handle per transport: curl_easy_reset between requests
 // clears the options but keeps the connection cache, so keep-alive connections are reused.
+//
+// libcurl is loaded (dlopen) when the first transport is made, not when the program starts:
+// `orderflow up` never makes one, and the two dozen libraries libcurl brings with it (TLS,
+// Kerberos, LDAP, SSH, ...) would cost every server process about 3.5 MB of resident memory
+// and their load time at startup. A program linked against libcurl (bootstrap, so that its
+// package carries the library) gets that same library back from dlopen.
 #include <curl/curl.h>
+#include <dlfcn.h>
 
-#include <mutex>
+#include <expected>
+#include <string>
 
 #include "aws/http_types.h"
 #include "client/transport.h"
@@ -29,6 +37,55 @@ std::string_view to_string(TransportError::Kind kind) {
 }
 
 namespace {
+
+// The libcurl functions used here, resolved once from the loaded library.
+struct CurlApi {
+  decltype(&curl_global_init) global_init = nullptr;
+  decltype(&curl_easy_init) easy_init = nullptr;
+  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&curl_easy_reset) easy_reset = nullptr;
+  decltype(&curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&curl_easy_perform) easy_perform = nullptr;
+  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&curl_slist_append) slist_append = nullptr;
+  decltype(&curl_slist_free_all) slist_free_all = nullptr;
+};
+
+template <class F>
+bool resolve(void* lib, const char* name, F& out, std::string& missing) {
+  out = reinterpret_cast<F>(::dlsym(lib, name));
+  if (out == nullptr) missing = name;
+  return out != nullptr;
+}
+
+// The loaded and initialised libcurl, or why it could not be loaded. Never unloaded.
+const std::expected<CurlApi, std::string>& curl_api() {
+  static const std::expected<CurlApi, std::string> api = []() -> std::expected<CurlApi, std::string> {
+    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* why = ::dlerror();
+      return std::unexpected(std::string("cannot load libcurl.so.4: ") + (why != nullptr ? why : "unknown"));
+    }
+    CurlApi a;
+    std::string missing;
+    if (!(resolve(lib, "curl_global_init", a.global_init, missing) &&
+          resolve(lib, "curl_easy_init", a.easy_init, missing) &&
+          resolve(lib, "curl_easy_cleanup", a.easy_cleanup, missing) &&
+          resolve(lib, "curl_easy_reset", a.easy_reset, missing) &&
+          resolve(lib, "curl_easy_setopt", a.easy_setopt, missing) &&
+          resolve(lib, "curl_easy_perform", a.easy_perform, missing) &&
+          resolve(lib, "curl_easy_getinfo", a.easy_getinfo, missing) &&
+          resolve(lib, "curl_easy_strerror", a.easy_strerror, missing) &&
+          resolve(lib, "curl_slist_append", a.slist_append, missing) &&
+          resolve(lib, "curl_slist_free_all", a.slist_free_all, missing)))
+      return std::unexpected("libcurl.so.4 has no " + missing);
+    if (CURLcode rc = a.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
+      return std::unexpected("curl_global_init failed: " + std::string(a.easy_strerror(rc)));
+    return a;
+  }();
+  return api;
+}
 
 struct Receiver {
   HttpResponse response;
@@ -92,36 +149,37 @@ TransportError::Kind classify(CURLcode code) {
 
 class CurlTransport final : public HttpTransport {
  public:
-  CurlTransport(CURL* handle, CurlOptions options) : curl_(handle), options_(std::move(options)) {}
-  ~CurlTransport() override { curl_easy_cleanup(curl_); }
+  CurlTransport(const CurlApi& api, CURL* handle, CurlOptions options)
+      : api_(api), curl_(handle), options_(std::move(options)) {}
+  ~CurlTransport() override { api_.easy_cleanup(curl_); }
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
   TransportResult send(const OutboundRequest& request) override {
-    curl_easy_reset(curl_);
+    api_.easy_reset(curl_);
     Receiver receiver;
     receiver.limit = options_.max_response_bytes;
 
-    curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS,
+    api_.easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
+    api_.easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    api_.easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    api_.easy_setopt(curl_, CURLOPT_TCP_KEEPALIVE, 1L);
+    api_.easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
+    api_.easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS,
+    api_.easy_setopt(curl_, CURLOPT_TIMEOUT_MS,
                      request.timeout ? static_cast<long>(request.timeout->count()) : 0L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.ca_file.empty()) api_.easy_setopt(curl_, CURLOPT_CAINFO, options_.ca_file.c_str());
 
     if (request.method == "GET") {
-      curl_easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
+      api_.easy_setopt(curl_, CURLOPT_HTTPGET, 1L);
     } else {
       if (request.method != "POST") {
-        curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        api_.easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       }
-      curl_easy_setopt(curl_, CURLOPT_POST, 1L);
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
+      api_.easy_setopt(curl_, CURLOPT_POST, 1L);
+      api_.easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data());
+      api_.easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
     }
 
@@ -130,22 +188,22 @@ class CurlTransport final : public HttpTransport {
     for (const auto& [k, v] : request.headers) {
       if (aws::iequals(k, "content-type")) has_content_type = true;
       std::string line = v.empty() ? k + ";" : k + ": " + v;  // "Name;" sends an empty value
-      headers = curl_slist_append(headers, line.c_str());
+      headers = api_.slist_append(headers, line.c_str());
     }
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    headers = curl_slist_append(headers, "Accept:");
+    headers = api_.slist_append(headers, "Expect:");  // no 100-continue round trip
+    headers = api_.slist_append(headers, "Accept:");
     if (!has_content_type && request.method != "GET") {
-      headers = curl_slist_append(headers, "Content-Type:");  // curl would add a form type
+      headers = api_.slist_append(headers, "Content-Type:");  // curl would add a form type
     }
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &receiver);
-    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &receiver);
+    api_.easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
+    api_.easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
+    api_.easy_setopt(curl_, CURLOPT_WRITEDATA, &receiver);
+    api_.easy_setopt(curl_, CURLOPT_HEADERFUNCTION, on_header);
+    api_.easy_setopt(curl_, CURLOPT_HEADERDATA, &receiver);
 
-    CURLcode code = curl_easy_perform(curl_);
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
-    curl_slist_free_all(headers);
+    CURLcode code = api_.easy_perform(curl_);
+    api_.easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+    api_.slist_free_all(headers);
 
     if (code != CURLE_OK) {
       if (receiver.overflow) {
@@ -153,15 +211,16 @@ class CurlTransport final : public HttpTransport {
             TransportError::Kind::too_large,
             "response body exceeds " + std::to_string(options_.max_response_bytes) + " bytes"});
       }
-      return std::unexpected(TransportError{classify(code), curl_easy_strerror(code)});
+      return std::unexpected(TransportError{classify(code), api_.easy_strerror(code)});
     }
     long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
+    api_.easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
     receiver.response.status = static_cast<int>(status);
     return std::move(receiver.response);
   }
 
  private:
+  const CurlApi& api_;
   CURL* const curl_;
   const CurlOptions options_;
 };
@@ -170,11 +229,11 @@ class CurlTransport final : public HttpTransport {
 
 std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(
     const CurlOptions& options) {
-  static std::once_flag global_init;
-  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* handle = curl_easy_init();
+  const auto& api = curl_api();
+  if (!api) return std::unexpected(api.error());
+  CURL* handle = api->easy_init();
   if (handle == nullptr) return std::unexpected(std::string("curl_easy_init failed"));
-  return std::make_unique<CurlTransport>(handle, options);
+  return std::make_unique<CurlTransport>(*api, handle, options);
 }
 
 }  // namespace orderflow::client

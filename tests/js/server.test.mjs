@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { SQSClient, CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startServer, clientConfig, jsonCall, queryCall, xmlText, waitFor, uniqueName } from './lib/harness.mjs';
 
@@ -107,4 +108,15 @@ test('SIGTERM drains: an in-flight long poll is answered, then the process exits
   assert.equal(got[0].Body, 'durable');
   sqs2.destroy();
   assert.equal((await again.stop()).code, 0);
+});
+
+test('the server does not load libcurl (only the client commands do, when they first need it)', async (t) => {
+  const server = await startServer({ template: true });
+  t.after(() => server.stop());
+  // Serve something first, so that every code path of a running server has been taken once.
+  const created = await jsonCall(server.endpoint, 'AmazonSQS.CreateQueue', { QueueName: uniqueName('maps') });
+  assert.equal(created.status, 200);
+  const maps = readFileSync(`/proc/${server.proc.pid}/maps`, 'utf8');
+  assert.match(maps, /libsqlite3/, 'the maps of the server process were read');
+  assert.doesNotMatch(maps, /libcurl/);
 });
