@@ -65,6 +65,7 @@ Result<std::unique_ptr<LocalCloud>> LocalCloud::start(const LocalCloudOptions& o
   so.max_connections = static_cast<std::size_t>(o.max_connections);
   so.request_memory_limit = static_cast<std::size_t>(o.request_memory_mib) * 1024 * 1024;
   so.handle_signals = o.handle_signals;
+  so.runs_inline = server::runs_inline;
   // Draining first stops the functions: their parked Runtime API calls are answered, their
   // workers end, and no new invocation starts.
   auto running = std::make_shared<std::atomic<engine::Engine*>>(nullptr);

@@ -505,17 +505,21 @@ struct Tables::Impl {
     }
   }
 
+  // What a failed commit returns to the caller.
+  static Status commit_outcome(const Status& s) {
+    if (!s)
+      return fail(ErrorCode::ddb_internal_server_error,
+                  "Internal server error: " + s.error().message);
+    return {};
+  }
+
   // Submits `batch` under `lock`, releases the lock and waits until the batch is durable.
   Status commit(WriteBatch batch, std::unique_lock<std::mutex>& lock) {
     auto done = std::make_shared<std::promise<Status>>();
     auto outcome = done->get_future();
     store.submit(std::move(batch), [done](const Status& s) { done->set_value(s); });
     lock.unlock();
-    Status s = outcome.get();
-    if (!s)
-      return fail(ErrorCode::ddb_internal_server_error,
-                  "Internal server error: " + s.error().message);
-    return {};
+    return commit_outcome(outcome.get());
   }
 
   TableDescription describe(const Table& t, std::string_view status = "ACTIVE") const {
@@ -852,8 +856,8 @@ Result<ListTablesResponse> Tables::list_tables(const ListTablesRequest& req) {
 
 // ---------------------------------------------------------------- single items
 
-TableResult<WriteItemResponse> Tables::put_item(const PutItemRequest& req) {
-  auto fail_with = [](const Error& e) { return std::unexpected(table_error(e)); };
+void Tables::put_item_async(const PutItemRequest& req, WriteCallback done) {
+  auto fail_with = [&done](const Error& e) { done(std::unexpected(table_error(e))); };
   if (auto st = check_return_values_old_or_none(req.return_values); !st) return fail_with(st.error());
   auto ex = parse_expressions({&req.condition_expression, "ConditionExpression", nullptr, nullptr},
                               req.attributes);
@@ -861,19 +865,33 @@ TableResult<WriteItemResponse> Tables::put_item(const PutItemRequest& req) {
   if (auto st = ddb::check_item_size(req.item); !st) return fail_with(st.error());
 
   std::unique_lock lock(impl_->mu);
+  auto refuse = [&](TableError e) {
+    lock.unlock();  // `done` runs without the lock
+    done(std::unexpected(std::move(e)));
+  };
   auto t = impl_->find(req.table_name);
-  if (!t) return fail_with(t.error());
+  if (!t) return refuse(table_error(t.error()));
   auto ekey = key_from_item(**t, req.item);
-  if (!ekey) return fail_with(ekey.error());
+  if (!ekey) return refuse(table_error(ekey.error()));
   const Item* old = impl_->lookup(**t, *ekey);
-  if (!passes(ex->condition, old))
-    return std::unexpected(condition_failed(old, req.return_item_on_condition_failure));
+  if (!passes(ex->condition, old)) return refuse(condition_failed(old, req.return_item_on_condition_failure));
   WriteItemResponse out;
   if (req.return_values == ReturnValues::all_old && old) out.attributes = *old;
   WriteBatch batch;
   impl_->write(**t, *ekey, req.item, batch);
-  if (auto st = impl_->commit(std::move(batch), lock); !st) return fail_with(st.error());
-  return out;
+  // Submitted under the lock (the order on disk is the order in memory); `done` runs on the
+  // store's thread once the batch is durable.
+  impl_->store.submit(std::move(batch), [out = std::move(out), done = std::move(done)](const Status& s) mutable {
+    if (auto st = Impl::commit_outcome(s); !st) return done(std::unexpected(table_error(st.error())));
+    done(std::move(out));
+  });
+}
+
+TableResult<WriteItemResponse> Tables::put_item(const PutItemRequest& req) {
+  std::promise<TableResult<WriteItemResponse>> result;
+  auto outcome = result.get_future();
+  put_item_async(req, [&result](TableResult<WriteItemResponse> r) { result.set_value(std::move(r)); });
+  return outcome.get();
 }
 
 Result<GetItemResponse> Tables::get_item(const GetItemRequest& req) {

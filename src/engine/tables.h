@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -301,6 +302,12 @@ class Tables {
   Result<ListTablesResponse> list_tables(const ListTablesRequest& req);
 
   TableResult<WriteItemResponse> put_item(const PutItemRequest& req);
+  // put_item without waiting for the disk: `done` runs once the outcome is known, on the
+  // calling thread for a request that fails or whose condition fails, else on the store's
+  // thread once the write is durable; never with a lock of this Tables held. It should be
+  // quick (it holds up the store's acknowledgements).
+  using WriteCallback = std::function<void(TableResult<WriteItemResponse>)>;
+  void put_item_async(const PutItemRequest& req, WriteCallback done);
   Result<GetItemResponse> get_item(const GetItemRequest& req);
   TableResult<WriteItemResponse> delete_item(const DeleteItemRequest& req);
   TableResult<WriteItemResponse> update_item(const UpdateItemRequest& req);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <thread>
 
 #include <boost/json.hpp>
@@ -323,6 +325,49 @@ TEST_F(TablesTest, PutItemWithAttributeNotExistsRejectsSecondPut) {
 // A condition without placeholders is parsed once per thread and reused: the reused parse
 // decides each call by that call's item, a bad expression fails every time (nothing cached),
 // and the same text as a FilterExpression or with placeholders is parsed on its own.
+TEST_F(TablesTest, PutItemAsyncRefusesAtOnceWithoutALockAndAcknowledgesOnceWritten) {
+  create_orders();
+  PutItemRequest req;
+  req.table_name = "Orders";
+  req.item = item(R"({"orderId":{"S":"a"},"total":{"N":"1"}})");
+  req.condition_expression = "attribute_not_exists(orderId)";
+  std::promise<TableResult<WriteItemResponse>> stored;
+  tables_->put_item_async(req, [&](TableResult<WriteItemResponse> r) { stored.set_value(std::move(r)); });
+  ASSERT_TRUE(stored.get_future().get());
+
+  // A refusal is answered before put_item_async returns, with no lock held: the callback can
+  // call the Tables again (it would deadlock otherwise).
+  bool answered = false;
+  tables_->put_item_async(req, [&](TableResult<WriteItemResponse> r) {
+    answered = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().error.code, ErrorCode::conditional_check_failed);
+    GetItemRequest get;
+    get.table_name = "Orders";
+    get.key = item(R"({"orderId":{"S":"a"}})");
+    auto found = tables_->get_item(get);
+    ASSERT_TRUE(found && found->item);
+    EXPECT_EQ(found->item->at("total"), ddb::AttributeValue(*ddb::Number::parse("1")));
+  });
+  EXPECT_TRUE(answered);
+  req.table_name = "Missing";
+  answered = false;
+  tables_->put_item_async(req, [&](TableResult<WriteItemResponse> r) {
+    answered = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().error.code, ErrorCode::ddb_resource_not_found);
+  });
+  EXPECT_TRUE(answered);
+
+  reopen();  // what was acknowledged is in the store
+  GetItemRequest get;
+  get.table_name = "Orders";
+  get.key = item(R"({"orderId":{"S":"a"}})");
+  auto found = tables_->get_item(get);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->item.has_value());
+}
+
 TEST_F(TablesTest, RepeatedConditionsDecideEachCallOnItsOwnItem) {
   create_orders();
   PutItemRequest req;

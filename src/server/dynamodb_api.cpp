@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <functional>
+#include <future>
 #include <initializer_list>
 #include <limits>
 #include <map>
@@ -29,6 +30,7 @@ struct Failure {
   json::object extra;
 };
 using Outcome = std::expected<json::object, Failure>;
+using Reply = std::function<void(Outcome)>;
 
 std::unexpected<Failure> failure(Error e) { return std::unexpected(Failure{std::move(e), {}}); }
 std::unexpected<Failure> validation(std::string message) {
@@ -555,7 +557,9 @@ Outcome list_tables(engine::Tables& tables, Fields& f) {
 
 // ---------------------------------------------------------------- single items
 
-Outcome put_item(engine::Tables& tables, Fields& f) {
+// Answers through `done` once the write is durable (on the store's thread), so that no thread
+// waits for the disk.
+void put_item(engine::Tables& tables, Fields& f, Reply done) {
   engine::PutItemRequest req;
   auto name = f.str("TableName", true);
   auto item = f.item("Item", true);
@@ -566,17 +570,18 @@ Outcome put_item(engine::Tables& tables, Fields& f) {
   Capacity cap{read_capacity_mode(f).value_or(CapacityMode::none), {}};
   read_item_collection_metrics(f);
   f.unsupported({"Expected", "ConditionalOperator"});
-  if (auto bad = check(f.problems())) return std::unexpected(*bad);
+  if (auto bad = check(f.problems())) return done(std::unexpected(*bad));
   req.table_name = *name;
   req.item = std::move(*item);
-  std::size_t size = engine::ddb::item_size(req.item);
-  auto r = tables.put_item(req);
-  if (!r) return std::unexpected(table_failure(r.error()));
-  json::object out;
-  if (r->attributes) out["Attributes"] = engine::ddb::to_json(*r->attributes);
-  cap.add(req.table_name, write_units(size));
-  cap.put_single(out);
-  return out;
+  cap.add(req.table_name, write_units(engine::ddb::item_size(req.item)));
+  tables.put_item_async(req, [cap = std::move(cap), done = std::move(done)](
+                                 const engine::TableResult<engine::WriteItemResponse>& r) {
+    if (!r) return done(std::unexpected(table_failure(r.error())));
+    json::object out;
+    if (r->attributes) out["Attributes"] = engine::ddb::to_json(*r->attributes);
+    cap.put_single(out);
+    done(std::move(out));
+  });
 }
 
 Outcome get_item(engine::Tables& tables, Fields& f) {
@@ -942,27 +947,34 @@ Outcome transact_get_items(engine::Tables& tables, Fields& f) {
 
 // ---------------------------------------------------------------- dispatch
 
+// Most operations answer before they return; PutItem answers through a Reply once its write is
+// durable (the request thread does not wait for the disk).
 using Handler = Outcome (*)(engine::Tables&, Fields&);
+using AsyncHandler = void (*)(engine::Tables&, Fields&, Reply);
+struct Operation {
+  Handler sync = nullptr;
+  AsyncHandler async = nullptr;
+};
 
-const std::map<std::string_view, Handler>& handlers() {
-  static const std::map<std::string_view, Handler> kHandlers = {
-      {"CreateTable", &create_table},
-      {"DescribeTable", &describe_table},
-      {"ListTables", &list_tables},
-      {"DeleteTable", &delete_table},
-      {"UpdateTable", &update_table},
-      {"PutItem", &put_item},
-      {"GetItem", &get_item},
-      {"DeleteItem", &delete_item},
-      {"UpdateItem", &update_item},
-      {"Query", &query},
-      {"Scan", &scan},
-      {"BatchWriteItem", &batch_write_item},
-      {"BatchGetItem", &batch_get_item},
-      {"TransactWriteItems", &transact_write_items},
-      {"TransactGetItems", &transact_get_items},
+const std::map<std::string_view, Operation>& operations() {
+  static const std::map<std::string_view, Operation> kOperations = {
+      {"CreateTable", {&create_table}},
+      {"DescribeTable", {&describe_table}},
+      {"ListTables", {&list_tables}},
+      {"DeleteTable", {&delete_table}},
+      {"UpdateTable", {&update_table}},
+      {"PutItem", {nullptr, &put_item}},
+      {"GetItem", {&get_item}},
+      {"DeleteItem", {&delete_item}},
+      {"UpdateItem", {&update_item}},
+      {"Query", {&query}},
+      {"Scan", {&scan}},
+      {"BatchWriteItem", {&batch_write_item}},
+      {"BatchGetItem", {&batch_get_item}},
+      {"TransactWriteItems", {&transact_write_items}},
+      {"TransactGetItems", {&transact_get_items}},
   };
-  return kHandlers;
+  return kOperations;
 }
 
 // Deep enough for 32 levels of nested M/L values (two JSON levels each) inside a request.
@@ -970,8 +982,8 @@ constexpr std::size_t kMaxJsonDepth = 100;
 
 }  // namespace
 
-ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
-                            std::string_view body, const RequestContext& /*ctx*/) {
+void dynamodb_handle_async(engine::Tables& tables, std::string_view operation, std::string_view body,
+                           const RequestContext& /*ctx*/, Respond reply) {
   // As DynamoDB: the body must parse before the operation is looked at.
   json::value doc;
   if (!body.empty()) {
@@ -980,29 +992,40 @@ ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
     opts.max_depth = kMaxJsonDepth;
     doc = json::parse(body, ec, {}, opts);
     if (ec)
-      return error_response(Failure{
-          Error{ErrorCode::serialization_exception, "Malformed JSON request body: " + ec.message()}, {}});
+      return reply(error_response(Failure{
+          Error{ErrorCode::serialization_exception, "Malformed JSON request body: " + ec.message()}, {}}));
   }
-  auto it = handlers().find(operation);
-  if (it == handlers().end())
-    return error_response(
+  auto it = operations().find(operation);
+  if (it == operations().end())
+    return reply(error_response(
         Failure{Error{ErrorCode::unknown_operation,
                       "Unknown operation: DynamoDB_20120810." + std::string(operation)},
-                {}});
+                {}}));
   if (body.empty())
-    return error_response(
-        Failure{Error{ErrorCode::serialization_exception, "The request body is empty"}, {}});
+    return reply(error_response(
+        Failure{Error{ErrorCode::serialization_exception, "The request body is empty"}, {}}));
   if (!doc.is_object())
-    return error_response(Failure{
+    return reply(error_response(Failure{
         Error{ErrorCode::serialization_exception, doc.is_array()
                                                 ? "Start of list found where not expected"
                                                 : "Expected a JSON object as the request body"},
-        {}});
+        {}}));
   Problems problems;
   Fields fields(&doc.get_object(), problems);
-  Outcome out = it->second(tables, fields);
-  if (!out) return error_response(out.error());
-  return respond(200, json::serialize(*out));
+  auto finish = [reply = std::move(reply)](Outcome out) {
+    reply(out ? respond(200, json::serialize(*out)) : error_response(out.error()));
+  };
+  if (it->second.async != nullptr) return it->second.async(tables, fields, std::move(finish));
+  finish(it->second.sync(tables, fields));
+}
+
+ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
+                            std::string_view body, const RequestContext& ctx) {
+  std::promise<ApiResponse> answer;
+  auto answered = answer.get_future();
+  dynamodb_handle_async(tables, operation, body, ctx,
+                        [&answer](ApiResponse r) { answer.set_value(std::move(r)); });
+  return answered.get();
 }
 
 }  // namespace orderflow::server

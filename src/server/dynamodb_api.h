@@ -36,6 +36,11 @@
 
 namespace orderflow::server {
 
+// Answers through `reply`: at once, except PutItem, which answers on the store's thread once
+// its write is durable (the calling thread never waits for the disk).
+void dynamodb_handle_async(engine::Tables& tables, std::string_view operation, std::string_view body,
+                           const RequestContext& ctx, Respond reply);
+// The same, waiting for the answer.
 ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
                             std::string_view body, const RequestContext& ctx);
 

@@ -214,12 +214,19 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
     case Family::sns_query:
       return sns_handle(engine, params, ctx, std::move(respond));
     case Family::dynamodb:
-      return respond(dynamodb_handle(engine.tables(), operation, req.body, ctx));
+      return dynamodb_handle_async(engine.tables(), operation, req.body, ctx, std::move(respond));
     case Family::logs:
       return respond(logs_handle(engine.logs(), operation, req.body, ctx));
     case Family::other_json:
       return respond(error_response(family, Error{ErrorCode::unknown_operation, "Unknown X-Amz-Target."}, ctx));
   }
+}
+
+bool runs_inline(const aws::HttpRequest& request) {
+  // DynamoDB calls are POSTs to "/" (any other path is another route, which may wait).
+  if (request.method != "POST" || request.path() != "/") return false;
+  auto target = request.header("X-Amz-Target");
+  return target && (*target == "DynamoDB_20120810.PutItem" || *target == "DynamoDB_20120810.GetItem");
 }
 
 }  // namespace orderflow::server

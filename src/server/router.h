@@ -49,4 +49,10 @@ inline constexpr std::string_view kHealthPath = "/_orderflow/health";
 void handle(engine::Engine& engine, const aws::HttpRequest& request, const RouterOptions& options,
             Respond respond);
 
+// Whether handle() answers `request` without waiting on anything (DynamoDB PutItem, whose
+// write is acknowledged from the store's thread once durable, and GetItem): the server may run
+// those on its io threads (ServerOptions::runs_inline). Looks at the method, the path and
+// X-Amz-Target only.
+bool runs_inline(const aws::HttpRequest& request);
+
 }  // namespace orderflow::server

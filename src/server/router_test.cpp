@@ -302,5 +302,43 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEveryOtherByte) {
   EXPECT_EQ(valid_utf8(""), "");
 }
 
+TEST_F(RouterTest, OnlyDynamoDbPutItemAndGetItemRunInline) {
+  EXPECT_TRUE(runs_inline(json_request("DynamoDB_20120810.PutItem", "{}")));
+  EXPECT_TRUE(runs_inline(json_request("DynamoDB_20120810.GetItem", "{}")));
+  // Other operations may wait for the disk on the thread that runs them.
+  EXPECT_FALSE(runs_inline(json_request("DynamoDB_20120810.UpdateItem", "{}")));
+  EXPECT_FALSE(runs_inline(json_request("AmazonSQS.SendMessage", "{}")));
+  EXPECT_FALSE(runs_inline(form("Action=SendMessage")));
+  auto other_path = json_request("DynamoDB_20120810.PutItem", "{}");
+  other_path.target = "/2018-06-01/runtime/invocation/next";
+  EXPECT_FALSE(runs_inline(other_path));
+  auto get = json_request("DynamoDB_20120810.PutItem", "{}");
+  get.method = "GET";
+  EXPECT_FALSE(runs_inline(get));
+}
+
+TEST_F(RouterTest, PutItemAnswersThroughTheCallbackOnceDurable) {
+  auto send = [&](std::string target, std::string body) {
+    auto r = json_request(std::move(target), std::move(body));
+    return call(sign(r, "dynamodb"));  // waits for the answer, from whichever thread gives it
+  };
+  auto created = send("DynamoDB_20120810.CreateTable",
+                      R"({"TableName":"Tab","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],)"
+                      R"("AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],)"
+                      R"("BillingMode":"PAY_PER_REQUEST"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  auto put = send("DynamoDB_20120810.PutItem",
+                  R"J({"TableName":"Tab","Item":{"k":{"S":"a"}},"ConditionExpression":"attribute_not_exists(k)"})J");
+  EXPECT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.body, "{}");
+  auto again = send("DynamoDB_20120810.PutItem",
+                    R"J({"TableName":"Tab","Item":{"k":{"S":"a"}},"ConditionExpression":"attribute_not_exists(k)"})J");
+  EXPECT_EQ(again.status, 400);
+  EXPECT_NE(again.body.find("ConditionalCheckFailedException"), std::string::npos) << again.body;
+  auto missing = send("DynamoDB_20120810.PutItem", R"({"TableName":"Nope","Item":{"k":{"S":"a"}}})");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("ResourceNotFoundException"), std::string::npos) << missing.body;
+}
+
 }  // namespace
 }  // namespace orderflow::server

@@ -352,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : req) in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     in.body = std::move(req.body());
 
+    bool inline_run = server_.options.runs_inline && server_.options.runs_inline(in);
     std::uint64_t seq = next_seq_++;
     Slot slot;
     slot.close = !req.keep_alive() || draining_;
@@ -382,7 +383,11 @@ class Session : public std::enable_shared_from_this<Session> {
         respond(std::move(r));
       }
     };
-    asio::post(*server_.pool, std::move(run));
+    if (inline_run) {
+      run();  // it does not wait: its answer comes back through `respond`, posted to this strand
+    } else {
+      asio::post(*server_.pool, std::move(run));
+    }
     maybe_read();
   }
 

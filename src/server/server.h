@@ -68,6 +68,11 @@ struct ServerOptions {
   // started the drain: the owner answers requests that would otherwise wait forever
   // (a parked Runtime API `next`).
   std::function<void()> on_drain;
+  // Requests whose handler never waits (it answers later through `respond`, from whichever
+  // thread finishes the work) run on the io thread that read them instead of being handed to
+  // the handler pool: one thread hand-over less per request. Unset: every request goes to the
+  // pool. Must be quick and must not block.
+  std::function<bool(const aws::HttpRequest&)> runs_inline;
 };
 
 // Answers one request; may call `respond` later, from any thread, exactly once.

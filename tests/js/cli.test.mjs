@@ -96,6 +96,8 @@ function run(args, { input, endpoint = server.endpoint, env = {} } = {}) {
     let stderr = '';
     proc.stdout.on('data', (d) => { stdout += d; });
     proc.stderr.on('data', (d) => { stderr += d; });
+    // A command that exits before reading its input (bad arguments) closes the pipe: EPIPE.
+    proc.stdin.on('error', () => {});
     proc.stdin.end(input ?? '');
     proc.on('close', (code, signal) => {
       let json;
