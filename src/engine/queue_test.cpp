@@ -70,6 +70,63 @@ class QueueTest : public ::testing::Test {
   std::unique_ptr<Queues> queues_;
 };
 
+TEST_F(QueueTest, AsyncSendsAndDeletesRefuseAtOnceWithoutALockAndAcknowledgeOnceDurable) {
+  create("q");
+  // Refusals come back before the call returns, with no lock held: the callbacks call back in.
+  bool answered = false;
+  SendRequest empty;
+  q().send_async("q", empty, [&](Result<SendResult> r) {
+    answered = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::missing_parameter);
+    EXPECT_TRUE(q().exists("q"));
+  });
+  EXPECT_TRUE(answered);
+  answered = false;
+  SendRequest body;
+  body.body = "hello";
+  q().send_batch_async("missing", {{"a", body}}, [&](Result<BatchOutcome<SendResult>> r) {
+    answered = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::queue_does_not_exist);
+    EXPECT_TRUE(q().exists("q"));
+  });
+  EXPECT_TRUE(answered);
+  answered = false;
+  q().delete_message_batch_async("q", {}, [&](Result<BatchOutcome<bool>> r) {
+    answered = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::empty_batch_request);
+    EXPECT_TRUE(q().exists("q"));
+  });
+  EXPECT_TRUE(answered);
+
+  // Accepted writes are acknowledged once durable (a reopened store has them), per entry.
+  std::promise<Result<BatchOutcome<SendResult>>> sent;
+  q().send_batch_async("q", {{"a", body}, {"b", empty}},
+                       [&](Result<BatchOutcome<SendResult>> r) { sent.set_value(std::move(r)); });
+  auto outcome = sent.get_future().get();
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  ASSERT_EQ(outcome->successful.size(), 1u);
+  ASSERT_EQ(outcome->failed.size(), 1u);
+  EXPECT_EQ(outcome->failed.front().first, "b");
+  reopen();
+  auto got = receive("q");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.front().body, "hello");
+  std::promise<Result<BatchOutcome<bool>>> deleted;
+  q().delete_message_batch_async("q", {{"d", got.front().receipt_handle}, {"e", "not-a-handle"}},
+                                 [&](Result<BatchOutcome<bool>> r) { deleted.set_value(std::move(r)); });
+  auto del = deleted.get_future().get();
+  ASSERT_TRUE(del) << del.error().message;
+  EXPECT_EQ(del->successful.size(), 1u);
+  ASSERT_EQ(del->failed.size(), 1u);
+  EXPECT_EQ(del->failed.front().second.code, ErrorCode::receipt_handle_is_invalid);
+  reopen();
+  EXPECT_EQ(attr("q", "ApproximateNumberOfMessages"), "0");
+  EXPECT_EQ(attr("q", "ApproximateNumberOfMessagesNotVisible"), "0");
+}
+
 TEST_F(QueueTest, CreateQueueIsIdempotentForIdenticalAttributes) {
   create("orders", {{"VisibilityTimeout", "60"}});
   auto again = q().create_queue("orders", {{"VisibilityTimeout", "60"}});

@@ -1366,38 +1366,53 @@ Result<TagMap> Queues::tags(std::string_view name) const {
   return q->tags;
 }
 
-Result<SendResult> Queues::send(std::string_view queue, SendRequest request) {
+void Queues::send_async(std::string_view queue, SendRequest request, SendCallback done) {
   OF_NOTIFY_ON_EXIT;
   std::unique_lock lk(impl_->mu);
+  auto refuse = [&](Error e) {
+    lk.unlock();  // `done` runs without the lock
+    done(std::unexpected(std::move(e)));
+  };
   Queue* q = impl_->find(queue);
-  if (q == nullptr) return std::unexpected(queue_missing());
+  if (q == nullptr) return refuse(queue_missing());
   WriteBatch b;
   std::int64_t now = impl_->now_ms();
   auto m = impl_->prepare_send(*q, std::move(request), now, b);
-  if (!m) return std::unexpected(m.error());
+  if (!m) return refuse(m.error());
   SendResult r = Impl::send_result(*m);
   impl_->enqueue(*q, std::move(*m), now, b);
-  auto durable = impl_->submit_and_get(std::move(b));
+  impl_->submit(std::move(b), [r = std::move(r), done = std::move(done)](const Status& s) mutable {
+    if (!s) return done(std::unexpected(s.error()));
+    done(std::move(r));
+  });
   impl_->serve_waiters(*q, now);
-  lk.unlock();
-  if (auto s = durable.get(); !s) return std::unexpected(s.error());
-  return r;
 }
 
-Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
-                                                    std::vector<std::pair<std::string, SendRequest>> entries) {
-  if (auto s = validate_batch(entries, "SendMessageBatchRequestEntry"); !s) return std::unexpected(s.error());
+Result<SendResult> Queues::send(std::string_view queue, SendRequest request) {
+  std::promise<Result<SendResult>> result;
+  auto outcome = result.get_future();
+  send_async(queue, std::move(request), [&result](Result<SendResult> r) { result.set_value(std::move(r)); });
+  return outcome.get();
+}
+
+void Queues::send_batch_async(std::string_view queue, std::vector<std::pair<std::string, SendRequest>> entries,
+                              SendBatchCallback done) {
+  if (auto s = validate_batch(entries, "SendMessageBatchRequestEntry"); !s) return done(std::unexpected(s.error()));
   std::int64_t total = 0;
   for (const auto& [id, r] : entries)
     total += static_cast<std::int64_t>(r.body.size() + message_attributes_size(r.attributes));
   if (total > kMaxBatchBytes)
-    return fail(ErrorCode::batch_request_too_long,
-                "Batch requests cannot be longer than 1048576 bytes. You have sent " + std::to_string(total) + " bytes.");
+    return done(fail(ErrorCode::batch_request_too_long,
+                     "Batch requests cannot be longer than 1048576 bytes. You have sent " + std::to_string(total) +
+                         " bytes."));
   OF_NOTIFY_ON_EXIT;
   BatchOutcome<SendResult> out;
   std::unique_lock lk(impl_->mu);
   Queue* q = impl_->find(queue);
-  if (q == nullptr) return std::unexpected(queue_missing());
+  if (q == nullptr) {
+    lk.unlock();
+    return done(std::unexpected(queue_missing()));
+  }
   WriteBatch b;
   std::int64_t now = impl_->now_ms();
   for (auto& [id, r] : entries) {
@@ -1409,11 +1424,20 @@ Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
     out.successful.emplace_back(id, Impl::send_result(*m));
     impl_->enqueue(*q, std::move(*m), now, b);
   }
-  auto durable = impl_->submit_and_get(std::move(b));
+  impl_->submit(std::move(b), [out = std::move(out), done = std::move(done)](const Status& s) mutable {
+    if (!s) return done(std::unexpected(s.error()));
+    done(std::move(out));
+  });
   impl_->serve_waiters(*q, now);
-  lk.unlock();
-  if (auto s = durable.get(); !s) return std::unexpected(s.error());
-  return out;
+}
+
+Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
+                                                    std::vector<std::pair<std::string, SendRequest>> entries) {
+  std::promise<Result<BatchOutcome<SendResult>>> result;
+  auto outcome = result.get_future();
+  send_batch_async(queue, std::move(entries),
+                   [&result](Result<BatchOutcome<SendResult>> r) { result.set_value(std::move(r)); });
+  return outcome.get();
 }
 
 Result<std::size_t> Queues::deliver_all(std::vector<Delivery> deliveries) {
@@ -1523,30 +1547,40 @@ Status Queues::delete_message(std::string_view queue, std::string_view receipt_h
   return {};
 }
 
+void Queues::delete_message_batch_async(std::string_view queue,
+                                        const std::vector<std::pair<std::string, std::string>>& entries,
+                                        DeleteBatchCallback done) {
+  if (auto s = validate_batch(entries, "DeleteMessageBatchRequestEntry"); !s) return done(std::unexpected(s.error()));
+  BatchOutcome<bool> out;
+  std::unique_lock lk(impl_->mu);
+  Queue* q = impl_->find(queue);
+  if (q == nullptr) {
+    lk.unlock();
+    return done(std::unexpected(queue_missing()));
+  }
+  WriteBatch b;
+  for (const auto& [id, handle] : entries) {
+    auto h = impl_->parse_handle(handle);
+    if (!h || h->qid != q->id) {
+      out.failed.emplace_back(id, impl_->invalid_handle(handle));
+      continue;
+    }
+    // An older handle of the same message still deletes it; a deleted message is a no-op.
+    if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
+    out.successful.emplace_back(id, true);
+  }
+  impl_->submit(std::move(b), [out = std::move(out), done = std::move(done)](const Status& s) mutable {
+    if (!s) return done(std::unexpected(s.error()));
+    done(std::move(out));
+  });
+}
+
 Result<BatchOutcome<bool>> Queues::delete_message_batch(
     std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries) {
-  if (auto s = validate_batch(entries, "DeleteMessageBatchRequestEntry"); !s) return std::unexpected(s.error());
-  BatchOutcome<bool> out;
-  std::future<Status> durable;
-  {
-    std::lock_guard g(impl_->mu);
-    Queue* q = impl_->find(queue);
-    if (q == nullptr) return std::unexpected(queue_missing());
-    WriteBatch b;
-    for (const auto& [id, handle] : entries) {
-      auto h = impl_->parse_handle(handle);
-      if (!h || h->qid != q->id) {
-        out.failed.emplace_back(id, impl_->invalid_handle(handle));
-        continue;
-      }
-      // An older handle of the same message still deletes it; a deleted message is a no-op.
-      if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
-      out.successful.emplace_back(id, true);
-    }
-    durable = impl_->submit_and_get(std::move(b));
-  }
-  if (auto s = durable.get(); !s) return std::unexpected(s.error());
-  return out;
+  std::promise<Result<BatchOutcome<bool>>> result;
+  auto outcome = result.get_future();
+  delete_message_batch_async(queue, entries, [&result](Result<BatchOutcome<bool>> r) { result.set_value(std::move(r)); });
+  return outcome.get();
 }
 
 Status Queues::change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout) {

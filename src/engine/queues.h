@@ -142,11 +142,19 @@ class Queues {
   Result<TagMap> tags(std::string_view name) const;
 
   // ---- messages ----
+  // The *_async forms answer through their callback without waiting for the disk: at once, on
+  // the calling thread, when the request is refused; else on the store's thread once the write
+  // is durable. Never with a lock of this Queues held. The plain forms wait for that answer.
   Result<SendResult> send(std::string_view queue, SendRequest request);
+  using SendCallback = std::function<void(Result<SendResult>)>;
+  void send_async(std::string_view queue, SendRequest request, SendCallback done);
   // Entries are (id, request); validates the batch as a whole (count, ids, total size), then each
   // entry; failed entries don't stop the others; all successes are committed together.
   Result<BatchOutcome<SendResult>> send_batch(std::string_view queue,
                                               std::vector<std::pair<std::string, SendRequest>> entries);
+  using SendBatchCallback = std::function<void(Result<BatchOutcome<SendResult>>)>;
+  void send_batch_async(std::string_view queue, std::vector<std::pair<std::string, SendRequest>> entries,
+                        SendBatchCallback done);
 
   using ReceiveCallback = std::function<void(Result<std::vector<ReceivedMessage>>)>;
   // Long polling without blocking: `done` runs as soon as a message is available (after its
@@ -158,6 +166,10 @@ class Queues {
   Status delete_message(std::string_view queue, std::string_view receipt_handle);
   Result<BatchOutcome<bool>> delete_message_batch(
       std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries);
+  using DeleteBatchCallback = std::function<void(Result<BatchOutcome<bool>>)>;
+  void delete_message_batch_async(std::string_view queue,
+                                  const std::vector<std::pair<std::string, std::string>>& entries,
+                                  DeleteBatchCallback done);
   Status change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout);
   Result<BatchOutcome<bool>> change_visibility_batch(
       std::string_view queue, const std::vector<std::pair<std::string, ChangeVisibilityEntry>>& entries);

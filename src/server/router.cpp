@@ -1,5 +1,7 @@
 #include "server/router.h"
 
+#include <algorithm>
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -223,10 +225,15 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
 }
 
 bool runs_inline(const aws::HttpRequest& request) {
-  // DynamoDB calls are POSTs to "/" (any other path is another route, which may wait).
+  // JSON-protocol calls are POSTs to "/" (any other path is another route, which may wait).
   if (request.method != "POST" || request.path() != "/") return false;
   auto target = request.header("X-Amz-Target");
-  return target && (*target == "DynamoDB_20120810.PutItem" || *target == "DynamoDB_20120810.GetItem");
+  if (!target) return false;
+  static constexpr std::string_view kInline[] = {
+      "DynamoDB_20120810.PutItem",  "DynamoDB_20120810.GetItem",   "AmazonSQS.SendMessage",
+      "AmazonSQS.SendMessageBatch", "AmazonSQS.ReceiveMessage",    "AmazonSQS.DeleteMessage",
+      "AmazonSQS.DeleteMessageBatch"};
+  return std::find(std::begin(kInline), std::end(kInline), *target) != std::end(kInline);
 }
 
 }  // namespace orderflow::server

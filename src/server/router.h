@@ -49,10 +49,11 @@ inline constexpr std::string_view kHealthPath = "/_orderflow/health";
 void handle(engine::Engine& engine, const aws::HttpRequest& request, const RouterOptions& options,
             Respond respond);
 
-// Whether handle() answers `request` without waiting on anything (DynamoDB PutItem, whose
-// write is acknowledged from the store's thread once durable, and GetItem): the server may run
-// those on its io threads (ServerOptions::runs_inline). Looks at the method, the path and
-// X-Amz-Target only.
+// Whether handle() answers `request` without waiting on anything: the JSON-protocol calls
+// whose writes are acknowledged from the store's thread once durable (DynamoDB PutItem, SQS
+// SendMessage, SendMessageBatch, DeleteMessage, DeleteMessageBatch), long polls that park
+// (SQS ReceiveMessage) and reads (DynamoDB GetItem). The server may run those on its io threads
+// (ServerOptions::runs_inline). Looks at the method, the path and X-Amz-Target only.
 bool runs_inline(const aws::HttpRequest& request);
 
 }  // namespace orderflow::server

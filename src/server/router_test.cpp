@@ -302,12 +302,15 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEveryOtherByte) {
   EXPECT_EQ(valid_utf8(""), "");
 }
 
-TEST_F(RouterTest, OnlyDynamoDbPutItemAndGetItemRunInline) {
-  EXPECT_TRUE(runs_inline(json_request("DynamoDB_20120810.PutItem", "{}")));
-  EXPECT_TRUE(runs_inline(json_request("DynamoDB_20120810.GetItem", "{}")));
+TEST_F(RouterTest, OnlyCallsThatNeverWaitRunInline) {
+  for (const char* op : {"DynamoDB_20120810.PutItem", "DynamoDB_20120810.GetItem", "AmazonSQS.SendMessage",
+                         "AmazonSQS.SendMessageBatch", "AmazonSQS.ReceiveMessage", "AmazonSQS.DeleteMessage",
+                         "AmazonSQS.DeleteMessageBatch"})
+    EXPECT_TRUE(runs_inline(json_request(op, "{}"))) << op;
   // Other operations may wait for the disk on the thread that runs them.
   EXPECT_FALSE(runs_inline(json_request("DynamoDB_20120810.UpdateItem", "{}")));
-  EXPECT_FALSE(runs_inline(json_request("AmazonSQS.SendMessage", "{}")));
+  EXPECT_FALSE(runs_inline(json_request("AmazonSQS.ChangeMessageVisibility", "{}")));
+  EXPECT_FALSE(runs_inline(json_request("AmazonSQS.CreateQueue", "{}")));
   EXPECT_FALSE(runs_inline(form("Action=SendMessage")));
   auto other_path = json_request("DynamoDB_20120810.PutItem", "{}");
   other_path.target = "/2018-06-01/runtime/invocation/next";

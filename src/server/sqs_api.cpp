@@ -618,17 +618,28 @@ std::string md5_of_trace(const std::string& trace) {
   return engine::md5_of_message_attributes(sys);
 }
 
-Result<Node> send_message(Call& call, Input& in) {
-  OF_TRY(queue, queue_of(call, in));
-  OF_TRY(req, read_send(call, in));
-  std::string system_md5 = md5_of_trace(req.trace_header);
-  OF_TRY(sent, call.queues().send(queue, std::move(req)));
-  Node out;
-  out.add("MD5OfMessageBody", str_node(sent.md5_of_body));
-  if (!sent.md5_of_attributes.empty()) out.add("MD5OfMessageAttributes", str_node(sent.md5_of_attributes));
-  if (!system_md5.empty()) out.add("MD5OfMessageSystemAttributes", str_node(system_md5));
-  out.add("MessageId", str_node(sent.message_id));
-  return out;
+// SendMessage, SendMessageBatch, DeleteMessage and DeleteMessageBatch answer from the store's
+// thread once durable: no request thread waits for the disk.
+void send_message(Call& call, Input& in, Done done) {
+  auto parsed = [&]() -> Result<std::pair<std::string, engine::SendRequest>> {
+    OF_TRY(queue, queue_of(call, in));
+    OF_TRY(req, read_send(call, in));
+    return std::make_pair(std::move(queue), std::move(req));
+  }();
+  if (!parsed) return done(std::unexpected(parsed.error()));
+  std::string system_md5 = md5_of_trace(parsed->second.trace_header);
+  call.queues().send_async(
+      parsed->first, std::move(parsed->second),
+      [system_md5 = std::move(system_md5), done = std::move(done)](Result<engine::SendResult> sent) {
+        if (!sent) return done(std::unexpected(sent.error()));
+        Node out;
+        out.add("MD5OfMessageBody", str_node(sent->md5_of_body));
+        if (!sent->md5_of_attributes.empty())
+          out.add("MD5OfMessageAttributes", str_node(sent->md5_of_attributes));
+        if (!system_md5.empty()) out.add("MD5OfMessageSystemAttributes", str_node(system_md5));
+        out.add("MessageId", str_node(sent->message_id));
+        done(std::move(out));
+      });
 }
 
 Node failed_entry(const std::string& id, const Error& e) {
@@ -647,33 +658,43 @@ void add_failures(Node& out, const engine::BatchOutcome<T>& outcome) {
   out.add("Failed", std::move(failed));
 }
 
-Result<Node> send_message_batch(Call& call, Input& in) {
-  OF_TRY(queue, queue_of(call, in));
-  OF_TRY(entries, in.structs("Entries", "SendMessageBatchRequestEntry"));
-  std::vector<std::pair<std::string, engine::SendRequest>> batch;
+void send_message_batch(Call& call, Input& in, Done done) {
+  using Batch = std::vector<std::pair<std::string, engine::SendRequest>>;
   std::map<std::string, std::string> system_md5;
-  for (auto& e : entries) {
-    OF_TRY(id, e->str("Id"));
-    OF_TRY(req, read_send(call, *e));
-    if (!req.trace_header.empty()) system_md5[id.value_or("")] = md5_of_trace(req.trace_header);
-    batch.emplace_back(id.value_or(""), std::move(req));
-  }
-  OF_TRY(outcome, call.queues().send_batch(queue, std::move(batch)));
-  Node out;
-  Node ok = list_node("SendMessageBatchResultEntry");
-  for (const auto& [id, sent] : outcome.successful) {
-    Node n;
-    n.add("Id", str_node(id));
-    n.add("MessageId", str_node(sent.message_id));
-    n.add("MD5OfMessageBody", str_node(sent.md5_of_body));
-    if (!sent.md5_of_attributes.empty()) n.add("MD5OfMessageAttributes", str_node(sent.md5_of_attributes));
-    if (auto it = system_md5.find(id); it != system_md5.end())
-      n.add("MD5OfMessageSystemAttributes", str_node(it->second));
-    ok.items.push_back(std::move(n));
-  }
-  out.add("Successful", std::move(ok));
-  add_failures(out, outcome);
-  return out;
+  auto parsed = [&]() -> Result<std::pair<std::string, Batch>> {
+    OF_TRY(queue, queue_of(call, in));
+    OF_TRY(entries, in.structs("Entries", "SendMessageBatchRequestEntry"));
+    Batch batch;
+    for (auto& e : entries) {
+      OF_TRY(id, e->str("Id"));
+      OF_TRY(req, read_send(call, *e));
+      if (!req.trace_header.empty()) system_md5[id.value_or("")] = md5_of_trace(req.trace_header);
+      batch.emplace_back(id.value_or(""), std::move(req));
+    }
+    return std::make_pair(std::move(queue), std::move(batch));
+  }();
+  if (!parsed) return done(std::unexpected(parsed.error()));
+  call.queues().send_batch_async(
+      parsed->first, std::move(parsed->second),
+      [system_md5 = std::move(system_md5), done = std::move(done)](
+          Result<engine::BatchOutcome<engine::SendResult>> outcome) {
+        if (!outcome) return done(std::unexpected(outcome.error()));
+        Node out;
+        Node ok = list_node("SendMessageBatchResultEntry");
+        for (const auto& [id, sent] : outcome->successful) {
+          Node n;
+          n.add("Id", str_node(id));
+          n.add("MessageId", str_node(sent.message_id));
+          n.add("MD5OfMessageBody", str_node(sent.md5_of_body));
+          if (!sent.md5_of_attributes.empty()) n.add("MD5OfMessageAttributes", str_node(sent.md5_of_attributes));
+          if (auto it = system_md5.find(id); it != system_md5.end())
+            n.add("MD5OfMessageSystemAttributes", str_node(it->second));
+          ok.items.push_back(std::move(n));
+        }
+        out.add("Successful", std::move(ok));
+        add_failures(out, *outcome);
+        done(std::move(out));
+      });
 }
 
 // Which attributes of received messages to return.
@@ -760,33 +781,50 @@ void receive_message(Call& call, Input& in, Done done) {
       });
 }
 
-Result<Node> delete_message(Call& call, Input& in) {
-  OF_TRY(queue, queue_of(call, in));
-  OF_TRY(handle, required_str(in, "ReceiptHandle"));
-  OF_CHECK(call.queues().delete_message(queue, handle));
-  return Node{};
+void delete_message(Call& call, Input& in, Done done) {
+  auto parsed = [&]() -> Result<std::pair<std::string, std::string>> {
+    OF_TRY(queue, queue_of(call, in));
+    OF_TRY(handle, required_str(in, "ReceiptHandle"));
+    return std::make_pair(std::move(queue), std::move(handle));
+  }();
+  if (!parsed) return done(std::unexpected(parsed.error()));
+  call.queues().delete_message_batch_async(
+      parsed->first, {{"single", parsed->second}},
+      [done = std::move(done)](Result<engine::BatchOutcome<bool>> outcome) {
+        if (!outcome) return done(std::unexpected(outcome.error()));
+        if (!outcome->failed.empty()) return done(std::unexpected(outcome->failed.front().second));
+        done(Node{});
+      });
 }
 
-Result<Node> delete_message_batch(Call& call, Input& in) {
-  OF_TRY(queue, queue_of(call, in));
-  OF_TRY(entries, in.structs("Entries", "DeleteMessageBatchRequestEntry"));
-  std::vector<std::pair<std::string, std::string>> batch;
-  for (auto& e : entries) {
-    OF_TRY(id, e->str("Id"));
-    OF_TRY(handle, e->str("ReceiptHandle"));
-    batch.emplace_back(id.value_or(""), handle.value_or(""));
-  }
-  OF_TRY(outcome, call.queues().delete_message_batch(queue, batch));
-  Node out;
-  Node ok = list_node("DeleteMessageBatchResultEntry");
-  for (const auto& [id, unused] : outcome.successful) {
-    Node n;
-    n.add("Id", str_node(id));
-    ok.items.push_back(std::move(n));
-  }
-  out.add("Successful", std::move(ok));
-  add_failures(out, outcome);
-  return out;
+void delete_message_batch(Call& call, Input& in, Done done) {
+  using Batch = std::vector<std::pair<std::string, std::string>>;
+  auto parsed = [&]() -> Result<std::pair<std::string, Batch>> {
+    OF_TRY(queue, queue_of(call, in));
+    OF_TRY(entries, in.structs("Entries", "DeleteMessageBatchRequestEntry"));
+    Batch batch;
+    for (auto& e : entries) {
+      OF_TRY(id, e->str("Id"));
+      OF_TRY(handle, e->str("ReceiptHandle"));
+      batch.emplace_back(id.value_or(""), handle.value_or(""));
+    }
+    return std::make_pair(std::move(queue), std::move(batch));
+  }();
+  if (!parsed) return done(std::unexpected(parsed.error()));
+  call.queues().delete_message_batch_async(
+      parsed->first, parsed->second, [done = std::move(done)](Result<engine::BatchOutcome<bool>> outcome) {
+        if (!outcome) return done(std::unexpected(outcome.error()));
+        Node out;
+        Node ok = list_node("DeleteMessageBatchResultEntry");
+        for (const auto& [id, unused] : outcome->successful) {
+          Node n;
+          n.add("Id", str_node(id));
+          ok.items.push_back(std::move(n));
+        }
+        out.add("Successful", std::move(ok));
+        add_failures(out, *outcome);
+        done(std::move(out));
+      });
 }
 
 Result<Node> change_message_visibility(Call& call, Input& in) {
@@ -1029,11 +1067,11 @@ constexpr Operation kOperations[] = {
     {"DeleteQueue", false, delete_queue, nullptr},
     {"GetQueueAttributes", true, get_queue_attributes, nullptr},
     {"SetQueueAttributes", false, set_queue_attributes, nullptr},
-    {"SendMessage", true, send_message, nullptr},
-    {"SendMessageBatch", true, send_message_batch, nullptr},
+    {"SendMessage", true, nullptr, send_message},
+    {"SendMessageBatch", true, nullptr, send_message_batch},
     {"ReceiveMessage", true, nullptr, receive_message},
-    {"DeleteMessage", false, delete_message, nullptr},
-    {"DeleteMessageBatch", true, delete_message_batch, nullptr},
+    {"DeleteMessage", false, nullptr, delete_message},
+    {"DeleteMessageBatch", true, nullptr, delete_message_batch},
     {"ChangeMessageVisibility", false, change_message_visibility, nullptr},
     {"ChangeMessageVisibilityBatch", true, change_message_visibility_batch, nullptr},
     {"PurgeQueue", false, purge_queue, nullptr},
