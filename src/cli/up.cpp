@@ -124,7 +124,8 @@ void register_up(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   up->add_option("--handler-threads", c.handler_threads,
-                 "Threads running requests (they wait for fsync; many let one fsync serve many)")
+                 "Threads running the requests that wait for fsync (many let one fsync serve many); "
+                 "DynamoDB PutItem/GetItem and JSON SQS message calls run on the io threads")
       ->envname("ORDERFLOW_HANDLER_THREADS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
