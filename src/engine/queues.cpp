@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/await.h"
 #include "common/util.h"
 #include "engine/codec.h"
 
@@ -586,6 +587,15 @@ struct Queues::Impl {
         }
       }
       if (done) done(st);
+    });
+  }
+
+  // submit(), then `done` gets `value` once `b` is durable, or the store's error.
+  template <class T>
+  void submit_answer(WriteBatch b, T value, std::function<void(Result<T>)> done) {
+    submit(std::move(b), [value = std::move(value), done = std::move(done)](const Status& st) mutable {
+      if (!st) return done(std::unexpected(st.error()));
+      done(std::move(value));
     });
   }
 
@@ -1381,18 +1391,12 @@ void Queues::send_async(std::string_view queue, SendRequest request, SendCallbac
   if (!m) return refuse(m.error());
   SendResult r = Impl::send_result(*m);
   impl_->enqueue(*q, std::move(*m), now, b);
-  impl_->submit(std::move(b), [r = std::move(r), done = std::move(done)](const Status& s) mutable {
-    if (!s) return done(std::unexpected(s.error()));
-    done(std::move(r));
-  });
+  impl_->submit_answer(std::move(b), std::move(r), std::move(done));
   impl_->serve_waiters(*q, now);
 }
 
 Result<SendResult> Queues::send(std::string_view queue, SendRequest request) {
-  std::promise<Result<SendResult>> result;
-  auto outcome = result.get_future();
-  send_async(queue, std::move(request), [&result](Result<SendResult> r) { result.set_value(std::move(r)); });
-  return outcome.get();
+  return await_answer<Result<SendResult>>([&](SendCallback done) { send_async(queue, std::move(request), done); });
 }
 
 void Queues::send_batch_async(std::string_view queue, std::vector<std::pair<std::string, SendRequest>> entries,
@@ -1424,20 +1428,14 @@ void Queues::send_batch_async(std::string_view queue, std::vector<std::pair<std:
     out.successful.emplace_back(id, Impl::send_result(*m));
     impl_->enqueue(*q, std::move(*m), now, b);
   }
-  impl_->submit(std::move(b), [out = std::move(out), done = std::move(done)](const Status& s) mutable {
-    if (!s) return done(std::unexpected(s.error()));
-    done(std::move(out));
-  });
+  impl_->submit_answer(std::move(b), std::move(out), std::move(done));
   impl_->serve_waiters(*q, now);
 }
 
 Result<BatchOutcome<SendResult>> Queues::send_batch(std::string_view queue,
                                                     std::vector<std::pair<std::string, SendRequest>> entries) {
-  std::promise<Result<BatchOutcome<SendResult>>> result;
-  auto outcome = result.get_future();
-  send_batch_async(queue, std::move(entries),
-                   [&result](Result<BatchOutcome<SendResult>> r) { result.set_value(std::move(r)); });
-  return outcome.get();
+  return await_answer<Result<BatchOutcome<SendResult>>>(
+      [&](SendBatchCallback done) { send_batch_async(queue, std::move(entries), done); });
 }
 
 Result<std::size_t> Queues::deliver_all(std::vector<Delivery> deliveries) {
@@ -1520,24 +1518,12 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
   }
   // New visibility deadlines: the timer must wake listeners when they pass.
   if (!got.empty() && !q->listeners.empty()) impl_->timer_cv.notify_all();
-  impl_->submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
-    if (st) done(std::move(got));
-    else done(std::unexpected(st.error()));
-  });
+  impl_->submit_answer(std::move(b), std::move(got), std::move(done));
 }
 
 Result<std::vector<ReceivedMessage>> Queues::receive(std::string_view queue, ReceiveRequest request) {
-  std::mutex m;
-  std::condition_variable cv;
-  std::optional<Result<std::vector<ReceivedMessage>>> out;
-  receive_async(queue, request, [&](Result<std::vector<ReceivedMessage>> r) {
-    std::lock_guard g(m);
-    out = std::move(r);
-    cv.notify_one();
-  });
-  std::unique_lock lk(m);
-  cv.wait(lk, [&] { return out.has_value(); });
-  return std::move(*out);
+  return await_answer<Result<std::vector<ReceivedMessage>>>(
+      [&](ReceiveCallback done) { receive_async(queue, request, done); });
 }
 
 Status Queues::delete_message(std::string_view queue, std::string_view receipt_handle) {
@@ -1569,18 +1555,13 @@ void Queues::delete_message_batch_async(std::string_view queue,
     if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
     out.successful.emplace_back(id, true);
   }
-  impl_->submit(std::move(b), [out = std::move(out), done = std::move(done)](const Status& s) mutable {
-    if (!s) return done(std::unexpected(s.error()));
-    done(std::move(out));
-  });
+  impl_->submit_answer(std::move(b), std::move(out), std::move(done));
 }
 
 Result<BatchOutcome<bool>> Queues::delete_message_batch(
     std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::promise<Result<BatchOutcome<bool>>> result;
-  auto outcome = result.get_future();
-  delete_message_batch_async(queue, entries, [&result](Result<BatchOutcome<bool>> r) { result.set_value(std::move(r)); });
-  return outcome.get();
+  return await_answer<Result<BatchOutcome<bool>>>(
+      [&](DeleteBatchCallback done) { delete_message_batch_async(queue, entries, done); });
 }
 
 Status Queues::change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout) {

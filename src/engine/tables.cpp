@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/await.h"
 #include "common/util.h"
 
 namespace orderflow::engine {
@@ -857,18 +858,18 @@ Result<ListTablesResponse> Tables::list_tables(const ListTablesRequest& req) {
 // ---------------------------------------------------------------- single items
 
 void Tables::put_item_async(const PutItemRequest& req, WriteCallback done) {
-  auto fail_with = [&done](const Error& e) { done(std::unexpected(table_error(e))); };
-  if (auto st = check_return_values_old_or_none(req.return_values); !st) return fail_with(st.error());
-  auto ex = parse_expressions({&req.condition_expression, "ConditionExpression", nullptr, nullptr},
-                              req.attributes);
-  if (!ex) return fail_with(ex.error());
-  if (auto st = ddb::check_item_size(req.item); !st) return fail_with(st.error());
-
-  std::unique_lock lock(impl_->mu);
+  std::unique_lock lock(impl_->mu, std::defer_lock);
   auto refuse = [&](TableError e) {
-    lock.unlock();  // `done` runs without the lock
+    if (lock.owns_lock()) lock.unlock();  // `done` runs without the lock
     done(std::unexpected(std::move(e)));
   };
+  if (auto st = check_return_values_old_or_none(req.return_values); !st) return refuse(table_error(st.error()));
+  auto ex = parse_expressions({&req.condition_expression, "ConditionExpression", nullptr, nullptr},
+                              req.attributes);
+  if (!ex) return refuse(table_error(ex.error()));
+  if (auto st = ddb::check_item_size(req.item); !st) return refuse(table_error(st.error()));
+
+  lock.lock();
   auto t = impl_->find(req.table_name);
   if (!t) return refuse(table_error(t.error()));
   auto ekey = key_from_item(**t, req.item);
@@ -888,10 +889,7 @@ void Tables::put_item_async(const PutItemRequest& req, WriteCallback done) {
 }
 
 TableResult<WriteItemResponse> Tables::put_item(const PutItemRequest& req) {
-  std::promise<TableResult<WriteItemResponse>> result;
-  auto outcome = result.get_future();
-  put_item_async(req, [&result](TableResult<WriteItemResponse> r) { result.set_value(std::move(r)); });
-  return outcome.get();
+  return await_answer<TableResult<WriteItemResponse>>([&](WriteCallback done) { put_item_async(req, done); });
 }
 
 Result<GetItemResponse> Tables::get_item(const GetItemRequest& req) {

@@ -1,11 +1,11 @@
 #include "server/dynamodb_api.h"
 #include "server/wire.h"
+#include "common/await.h"
 
 #include <array>
 #include <boost/json.hpp>
 #include <cmath>
 #include <functional>
-#include <future>
 #include <initializer_list>
 #include <limits>
 #include <map>
@@ -1021,11 +1021,8 @@ void dynamodb_handle_async(engine::Tables& tables, std::string_view operation, s
 
 ApiResponse dynamodb_handle(engine::Tables& tables, std::string_view operation,
                             std::string_view body, const RequestContext& ctx) {
-  std::promise<ApiResponse> answer;
-  auto answered = answer.get_future();
-  dynamodb_handle_async(tables, operation, body, ctx,
-                        [&answer](ApiResponse r) { answer.set_value(std::move(r)); });
-  return answered.get();
+  return await_answer<ApiResponse>(
+      [&](Respond reply) { dynamodb_handle_async(tables, operation, body, ctx, std::move(reply)); });
 }
 
 }  // namespace orderflow::server
