@@ -63,7 +63,16 @@ const pids = a.serverPids ? a.serverPids.split(',').map(Number) : [];
 const { sns, sqs, ddb } = clients(ep);
 const TABLE = 'Orders';
 const run = Date.now().toString(36);
-const wallNow = () => performance.timeOrigin + performance.now();
+// Wall-clock milliseconds with sub-millisecond steps, on the system clock that the function's
+// `receivedAt` comes from. performance.timeOrigin may be off that clock by milliseconds, so the
+// offset is taken at the moment Date.now() ticks to its next millisecond.
+const clockOffset = (() => {
+  const start = Date.now();
+  let now;
+  while ((now = Date.now()) === start) {}
+  return now - performance.now();
+})();
+const wallNow = () => clockOffset + performance.now();
 
 function figure(name, value, unit) {
   const v = unit === 'ms' ? value.toFixed(3) : Math.round(value).toString();

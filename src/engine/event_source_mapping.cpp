@@ -370,7 +370,7 @@ struct EventSourceMapping::State : std::enable_shared_from_this<State> {
         std::vector<std::pair<std::string, std::string>> entries;
         for (std::size_t j = i; j < std::min(del.size(), i + 10); ++j)
           entries.emplace_back(std::to_string(j), c.batch[del[j]].receipt_handle);
-        auto r = queues.delete_message_batch(config.queue, entries);
+        auto r = queues.delete_message_batch(config.queue, entries, /*in_process=*/true);
         if (r) deleted += r->successful.size();
       }
       lk.lock();

@@ -37,6 +37,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -584,6 +585,96 @@ TEST(StoreFaults, AFailedFsyncFailsItsBatchUntilTheWalIsCheckpointed) {
   ASSERT_TRUE(store) << store.error().message;
   for (const char* k : {"a", "b1", "b2", "c"})
     EXPECT_EQ((*store)->get(Space::counter, k).value(), "1") << k;
+}
+
+// Durability::committed: the submitter is answered once SQLite has committed, before any fsync
+// of its own, so a power cut right after the answer loses that batch; a synced batch submitted
+// after it makes both durable (the WAL is synced in order); left alone, the syncer fsyncs it
+// within Store::kCommittedSyncDelay.
+TEST(StoreFaults, ACommittedBatchIsSyncedByTheNextSyncedOneOrWithinTheDelay) {
+  testing::TempDir dir;
+  auto open = [&] {
+    auto s = Store::open(dir.path(), StoreOptions{.sync = true, .vfs = vfs().name()});
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? std::move(*s) : nullptr;
+  };
+  auto put = [](const char* key) {
+    WriteBatch b;
+    b.put(Space::counter, key, "1");
+    return b;
+  };
+  auto value = [](Store& s, const char* key) { return s.get(Space::counter, key).value(); };
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->commit(put("base")));
+    ASSERT_TRUE(store->submit(put("unsynced"), Durability::committed).get());
+    EXPECT_EQ(value(*store, "unsynced"), "1") << "answered once committed: readable";
+    vfs().cut_power();
+  }
+  ASSERT_TRUE(vfs().restore_power());
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(value(*store, "base"), "1");
+    EXPECT_EQ(value(*store, "unsynced"), std::nullopt) << "a committed batch was answered after an fsync";
+    ASSERT_TRUE(store->submit(put("carried"), Durability::committed).get());
+    ASSERT_TRUE(store->commit(put("synced")));
+    vfs().cut_power();
+  }
+  ASSERT_TRUE(vfs().restore_power());
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(value(*store, "synced"), "1");
+    EXPECT_EQ(value(*store, "carried"), "1") << "the fsync of a later synced batch covers a committed one";
+    ASSERT_TRUE(store->submit(put("alone"), Durability::committed).get());
+    std::this_thread::sleep_for(Store::kCommittedSyncDelay * 5);
+    vfs().cut_power();
+  }
+  ASSERT_TRUE(vfs().restore_power());
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(value(*store, "alone"), "1") << "not synced within kCommittedSyncDelay";
+}
+
+// The event source mapping's receives and deletes (in process) are answered without waiting for
+// the disk (Durability::committed); an acknowledged send after them makes them durable too, so a
+// power cut then neither brings a deleted message back nor loses the acknowledged one.
+TEST(PowerLoss, AnInProcessDeleteIsDurableOnceALaterSendIsAcknowledged) {
+  testing::TempDir dir;
+  ManualClock clock;
+  {
+    auto opened = Engine::open(options_for(dir.path()), clock);
+    ASSERT_TRUE(opened) << opened.error().message;
+    Queues& q = (*opened)->queues();
+    ASSERT_TRUE(q.create_queue("orders", {}));
+    SendRequest first;
+    first.body = "processed";
+    ASSERT_TRUE(q.send("orders", std::move(first)));
+    ReceiveRequest r;
+    r.max_messages = 10;
+    r.wait_seconds = 0;
+    r.in_process = true;
+    auto got = q.receive("orders", r);
+    ASSERT_TRUE(got && got->size() == 1);
+    auto deleted = q.delete_message_batch("orders", {{"0", (*got)[0].receipt_handle}}, /*in_process=*/true);
+    ASSERT_TRUE(deleted && deleted->successful.size() == 1);
+    SendRequest second;
+    second.body = "acknowledged";
+    ASSERT_TRUE(q.send("orders", std::move(second)));
+    vfs().cut_power();
+  }
+  ASSERT_TRUE(vfs().restore_power());
+  auto opened = Engine::open(options_for(dir.path()), clock);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ReceiveRequest r;
+  r.max_messages = 10;
+  r.wait_seconds = 0;
+  auto got = (*opened)->queues().receive("orders", r);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].body, "acknowledged");
 }
 
 // While the disk stays full, what failed commits wrote is kept coalesced by key: a thousand

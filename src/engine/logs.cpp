@@ -371,7 +371,7 @@ std::string event_id(Pos p) {
 
 // What the writer thread's callbacks share with the service (they may outlive a Logs::Impl
 // only by the time it takes the destructor to wait for them).
-struct Durability {
+struct CommitProgress {
   // Every sequence number <= durable_seq is in a committed batch.
   std::atomic<std::uint64_t> durable_seq{0};
   std::atomic<bool> failed{false};
@@ -842,7 +842,7 @@ struct Logs::Impl {
   Store& store;
   Clock& clock;
   LogsOptions options;
-  std::shared_ptr<Durability> durability = std::make_shared<Durability>();
+  std::shared_ptr<CommitProgress> durability = std::make_shared<CommitProgress>();
 
   mutable std::mutex mu;
   std::condition_variable cv;  // the background thread: buffered lines, stop, sweep time
@@ -965,9 +965,9 @@ struct Logs::Impl {
     dirty.push_back(&s);
   }
 
-  // Submits the buffered lines followed by `own`; the future holds the outcome once durable.
-  // Call with mu held (store.h ordering contract).
-  std::future<Status> submit(WriteBatch own) {
+  // Submits the buffered lines followed by `own`; the future holds the outcome once durable as
+  // `when` asks. Call with mu held (store.h ordering contract).
+  std::future<Status> submit(WriteBatch own, Durability when = Durability::synced) {
     WriteBatch b = take_pending();
     b.append(std::move(own));
     std::uint64_t upto = next_seq - 1;
@@ -979,7 +979,7 @@ struct Logs::Impl {
       else
         d->fail(st.error());
       p->set_value(st);
-    });
+    }, when);
     return f;
   }
 
@@ -1147,7 +1147,9 @@ struct Logs::Impl {
     std::unique_lock lk(mu);
     for (;;) {
       if (has_pending()) {
-        auto f = submit(WriteBatch());
+        // Captured output nobody waits on: committed, fsynced with the next synced write
+        // (store.h); an API call (PutLogEvents, ...) waits for the fsync of its own batch.
+        auto f = submit(WriteBatch(), Durability::committed);
         lk.unlock();
         f.wait();  // lines written meanwhile ride in the next commit (group commit)
         lk.lock();

@@ -19,7 +19,9 @@
 // Durability. Every API mutation (create, delete, put_log_events, retention, tags) is durable
 // before it returns. LogSink::write() never waits for the disk: lines are buffered and a
 // background thread submits them to the Store, each commit carrying every line written while
-// the previous one was being synced (group commit). flush() waits for what was written so far.
+// the previous one was being committed (group commit), with Durability::committed (store.h:
+// fsynced with the next synced write, at the latest Store::kCommittedSyncDelay later).
+// flush() waits until what was written so far is fsynced.
 // Every submission, the background one included, is made under the service mutex and carries
 // the buffered lines first, so the order on disk is the order in memory (store.h contract).
 // The destructor submits the remaining buffered lines and waits for them.

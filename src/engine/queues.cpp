@@ -578,26 +578,50 @@ struct Queues::Impl {
   }
 
   // Submits `b`; once durable, every sequence number handed out so far is durable.
-  void submit(WriteBatch b, Store::Done done = nullptr) {
+  void submit(WriteBatch b, Store::Done done = nullptr, Durability durability = Durability::synced) {
     std::uint64_t upto = next_seq - 1;
-    store.submit(std::move(b), [this, upto, done = std::move(done)](const Status& st) {
-      if (st) {
-        std::uint64_t cur = durable_seq.load();
-        while (cur < upto && !durable_seq.compare_exchange_weak(cur, upto)) {
-        }
-      }
-      if (done) done(st);
-    });
+    store.submit(
+        std::move(b),
+        [this, upto, done = std::move(done)](const Status& st) {
+          if (st) {
+            std::uint64_t cur = durable_seq.load();
+            while (cur < upto && !durable_seq.compare_exchange_weak(cur, upto)) {
+            }
+          }
+          if (done) done(st);
+        },
+        durability);
   }
 
-  // submit(), then `done` gets `value` once `b` is durable, or the store's error.
+  // When a call that changed state is answered.
+  enum class Answer {
+    once_synced,     // once its batch is durable (fsynced): what the call changed is acknowledged
+    once_committed,  // once its batch is committed (Durability::committed): a receive, which
+                     // changes only in-flight state (see Queues::receive_async)
+    at_once,         // at once, the batch committed behind it (Durability::committed): calls of
+                     // this process's own event source mappings (ReceiveRequest::in_process)
+  };
+
+  // submit(), then `done` gets `value` as `how` says, or the store's error. Call with `lk` (the
+  // lock on mu) held when given: it is released before an answer given at once.
   template <class T>
-  void submit_answer(WriteBatch b, T value, std::function<void(Result<T>)> done) {
-    submit(std::move(b), [value = std::move(value), done = std::move(done)](const Status& st) mutable {
-      if (!st) return done(std::unexpected(st.error()));
-      done(std::move(value));
-    });
+  void submit_answer(WriteBatch b, T value, std::function<void(Result<T>)> done, Answer how = Answer::once_synced,
+                     std::unique_lock<std::mutex>* lk = nullptr) {
+    if (how == Answer::at_once) {
+      if (!b.empty()) submit(std::move(b), nullptr, Durability::committed);
+      if (lk != nullptr) lk->unlock();
+      return done(std::move(value));
+    }
+    submit(
+        std::move(b),
+        [value = std::move(value), done = std::move(done)](const Status& st) mutable {
+          if (!st) return done(std::unexpected(st.error()));
+          done(std::move(value));
+        },
+        how == Answer::once_committed ? Durability::committed : Durability::synced);
   }
+
+  static Answer receive_answer(bool in_process) { return in_process ? Answer::at_once : Answer::once_committed; }
 
   // submit(), and a future that holds the outcome once `b` is durable.
   std::future<Status> submit_and_get(WriteBatch b) {
@@ -791,10 +815,15 @@ struct Queues::Impl {
       }
       auto done = std::move(w.done);
       q.waiters.pop_front();
-      submit(std::move(b), [done = std::move(done), got = std::move(got)](const Status& st) mutable {
-        if (st) done(std::move(got));
-        else done(std::unexpected(st.error()));
-      });
+      // A receive is answered once committed (see Queues::receive_async); never at once here,
+      // under mu, so that no callback runs with the lock held.
+      submit(
+          std::move(b),
+          [done = std::move(done), got = std::move(got)](const Status& st) mutable {
+            if (st) done(std::move(got));
+            else done(std::unexpected(st.error()));
+          },
+          Durability::committed);
     }
   }
 
@@ -1518,7 +1547,7 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
   }
   // New visibility deadlines: the timer must wake listeners when they pass.
   if (!got.empty() && !q->listeners.empty()) impl_->timer_cv.notify_all();
-  impl_->submit_answer(std::move(b), std::move(got), std::move(done));
+  impl_->submit_answer(std::move(b), std::move(got), std::move(done), Impl::receive_answer(request.in_process), &lk);
 }
 
 Result<std::vector<ReceivedMessage>> Queues::receive(std::string_view queue, ReceiveRequest request) {
@@ -1535,7 +1564,7 @@ Status Queues::delete_message(std::string_view queue, std::string_view receipt_h
 
 void Queues::delete_message_batch_async(std::string_view queue,
                                         const std::vector<std::pair<std::string, std::string>>& entries,
-                                        DeleteBatchCallback done) {
+                                        DeleteBatchCallback done, bool in_process) {
   if (auto s = validate_batch(entries, "DeleteMessageBatchRequestEntry"); !s) return done(std::unexpected(s.error()));
   BatchOutcome<bool> out;
   std::unique_lock lk(impl_->mu);
@@ -1555,13 +1584,14 @@ void Queues::delete_message_batch_async(std::string_view queue,
     if (auto it = q->msgs.find(h->seq); it != q->msgs.end()) impl_->erase_message(*q, it, b);
     out.successful.emplace_back(id, true);
   }
-  impl_->submit_answer(std::move(b), std::move(out), std::move(done));
+  impl_->submit_answer(std::move(b), std::move(out), std::move(done),
+                       in_process ? Impl::Answer::at_once : Impl::Answer::once_synced, &lk);
 }
 
 Result<BatchOutcome<bool>> Queues::delete_message_batch(
-    std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries) {
+    std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries, bool in_process) {
   return await_answer<Result<BatchOutcome<bool>>>(
-      [&](DeleteBatchCallback done) { delete_message_batch_async(queue, entries, done); });
+      [&](DeleteBatchCallback done) { delete_message_batch_async(queue, entries, done, in_process); });
 }
 
 Status Queues::change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout) {

@@ -10,8 +10,8 @@
 //
 // Thread-safety: every public method is thread-safe. One mutex (Queues::Impl::mu) guards all
 // queue state; store submissions are made while holding it (store.h ordering contract).
-// Callbacks passed to receive_async run on the store's writer thread or the timer thread,
-// never with the mutex held; they must return quickly.
+// Callbacks passed to the *_async calls run on the store's threads, the timer thread or the
+// caller's (in process, answered at once), never with the mutex held; they must return quickly.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +70,10 @@ struct ReceiveRequest {
   // The receiver lives in this process (an event source mapping). If the process stops before
   // the messages are deleted, the next open refunds this receive: the messages are visible at
   // once with their receive count as before it. (A crash of the whole local cloud is not a
-  // failed attempt of the function.) Receives through the API never set it.
+  // failed attempt of the function.) So the receive is answered at once, without waiting for
+  // the disk: its writes are committed with Durability::committed (store.h), and a power loss
+  // that loses them loses only what the refund would undo anyway. Receives through the API
+  // never set it.
   bool in_process = false;
 };
 
@@ -157,19 +160,29 @@ class Queues {
                         SendBatchCallback done);
 
   using ReceiveCallback = std::function<void(Result<std::vector<ReceivedMessage>>)>;
-  // Long polling without blocking: `done` runs as soon as a message is available (after its
-  // receive is durable) or when the wait expires (with no messages).
+  // Long polling without blocking: `done` runs as soon as a message is available or when the
+  // wait expires (with no messages). A receive changes only in-flight state (visibility, receive
+  // count, receipt handle), so it is answered once committed (Durability::committed, store.h),
+  // not after an fsync of its own: a process crash loses nothing of it; a power loss within
+  // Store::kCommittedSyncDelay may, and then the messages become visible again with the receive
+  // count they had (as if their visibility timeout had passed, one ApproximateReceiveCount
+  // lower). Sends, deletes and everything else that is acknowledged wait for the fsync.
   void receive_async(std::string_view queue, ReceiveRequest request, ReceiveCallback done);
   // Blocking wrapper of receive_async.
   Result<std::vector<ReceivedMessage>> receive(std::string_view queue, ReceiveRequest request);
 
   Status delete_message(std::string_view queue, std::string_view receipt_handle);
+  // `in_process`: the deleter is this process (an event source mapping, after its function
+  // succeeded), which nobody outside waits on: answered at once, committed with
+  // Durability::committed (store.h). A power loss within Store::kCommittedSyncDelay may then
+  // bring the messages back, to be delivered again (at least once, as SQS).
   Result<BatchOutcome<bool>> delete_message_batch(
-      std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries);
+      std::string_view queue, const std::vector<std::pair<std::string, std::string>>& entries,
+      bool in_process = false);
   using DeleteBatchCallback = std::function<void(Result<BatchOutcome<bool>>)>;
   void delete_message_batch_async(std::string_view queue,
                                   const std::vector<std::pair<std::string, std::string>>& entries,
-                                  DeleteBatchCallback done);
+                                  DeleteBatchCallback done, bool in_process = false);
   Status change_visibility(std::string_view queue, std::string_view receipt_handle, int timeout);
   Result<BatchOutcome<bool>> change_visibility_batch(
       std::string_view queue, const std::vector<std::pair<std::string, ChangeVisibilityEntry>>& entries);

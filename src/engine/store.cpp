@@ -70,6 +70,7 @@ struct Store::Impl {
   struct Pending {
     WriteBatch batch;
     Done done;
+    Durability durability = Durability::synced;
   };
   std::deque<Pending> queue;  // guarded by mu
   bool stopping = false;      // guarded by mu
@@ -97,6 +98,10 @@ struct Store::Impl {
     sqlite3_file* wal = nullptr;  // the WAL file, when wrote
   };
   std::deque<Committed> unsynced;  // committed, not yet taken by the syncer; guarded by mu
+  // Durability::committed writes not yet covered by an fsync: the WAL to sync, and when it must
+  // be synced at the latest (the first such commit + kCommittedSyncDelay). Guarded by mu.
+  sqlite3_file* lazy_wal = nullptr;
+  std::chrono::steady_clock::time_point lazy_deadline{};
   bool writer_done = false;        // guarded by mu
   // A failed fsync may have lost any write since the last good one (the kernel may drop the
   // dirty pages it could not write). Every group committed before durability is re-established
@@ -247,14 +252,36 @@ struct Store::Impl {
         }
       }
       sqlite3_file* wal = pipelined && any_writes && st ? wal_file() : nullptr;
+      if (pipelined && any_writes && st && wal == nullptr)
+        st = fail(ErrorCode::internal_error, "storage failure (sync): no WAL file to sync");
+      // Durability::committed batches are answered now; the synced ones wait for the syncer.
+      std::deque<Pending> answer_now;
+      if (pipelined) {
+        std::deque<Pending> synced;
+        for (auto& p : group)
+          (p.durability == Durability::committed ? answer_now : synced).push_back(std::move(p));
+        group.swap(synced);
+      }
       lk.lock();
       if (any_writes) ++commits;
-      batches += group.size();
+      batches += group.size() + answer_now.size();
       if (pipelined) {
-        if (any_writes && st && wal == nullptr)
-          st = fail(ErrorCode::internal_error, "storage failure (sync): no WAL file to sync");
-        unsynced.push_back(Committed{std::move(group), st, wal != nullptr, epoch, wal});
-        sync_cv.notify_one();
+        if (!group.empty()) {  // the syncer's next fsync covers this whole commit
+          unsynced.push_back(Committed{std::move(group), st, wal != nullptr, epoch, wal});
+          sync_cv.notify_one();
+        } else if (wal != nullptr) {
+          if (lazy_wal == nullptr) {
+            lazy_deadline = std::chrono::steady_clock::now() + kCommittedSyncDelay;
+            sync_cv.notify_one();  // the syncer waits until lazy_deadline
+          }
+          lazy_wal = wal;
+        }
+        if (!answer_now.empty()) {
+          lk.unlock();
+          for (auto& p : answer_now)
+            if (p.done) p.done(st);
+          lk.lock();
+        }
         continue;
       }
       lk.unlock();
@@ -272,13 +299,21 @@ struct Store::Impl {
   void sync_loop() {
     std::unique_lock lk(mu);
     for (;;) {
-      sync_cv.wait(lk, [&] { return !unsynced.empty() || writer_done; });
-      if (unsynced.empty()) break;  // the writer is done and everything is synced
+      auto ready = [&] {
+        return !unsynced.empty() || writer_done ||
+               (lazy_wal != nullptr && std::chrono::steady_clock::now() >= lazy_deadline);
+      };
+      while (!ready()) {
+        if (lazy_wal != nullptr) sync_cv.wait_until(lk, lazy_deadline);
+        else sync_cv.wait(lk);
+      }
+      if (unsynced.empty() && lazy_wal == nullptr) break;  // the writer is done, all synced
       std::deque<Committed> taken;
       taken.swap(unsynced);
+      // This fsync covers every commit so far, the Durability::committed ones included.
+      sqlite3_file* wal = std::exchange(lazy_wal, nullptr);
       lk.unlock();
       work_cv.notify_one();  // the writer may commit the next group now
-      sqlite3_file* wal = nullptr;
       for (const auto& c : taken)
         if (c.wrote) wal = c.wal;
       int rc = wal != nullptr ? wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) : SQLITE_OK;
@@ -296,7 +331,7 @@ struct Store::Impl {
                                          : "an earlier sync failed; the write may not be durable"));
         to_report.push_back(Outcome{std::move(c.group), std::move(st)});
       }
-      report_cv.notify_one();
+      if (!taken.empty()) report_cv.notify_one();
     }
     syncer_done = true;
     report_cv.notify_one();
@@ -398,18 +433,18 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
-void Store::submit(WriteBatch batch, Done done) {
+void Store::submit(WriteBatch batch, Done done, Durability durability) {
   {
     std::lock_guard g(impl_->mu);
-    impl_->queue.push_back(Impl::Pending{std::move(batch), std::move(done)});
+    impl_->queue.push_back(Impl::Pending{std::move(batch), std::move(done), durability});
   }
   impl_->work_cv.notify_one();
 }
 
-std::future<Status> Store::submit(WriteBatch batch) {
+std::future<Status> Store::submit(WriteBatch batch, Durability durability) {
   auto p = std::make_shared<std::promise<Status>>();
   auto f = p->get_future();
-  submit(std::move(batch), [p](const Status& st) { p->set_value(st); });
+  submit(std::move(batch), [p](const Status& st) { p->set_value(st); }, durability);
   return f;
 }
 

@@ -32,11 +32,21 @@
 // batch is thus not acknowledged but may still become durable later, whole (at-least-once, as
 // a lost response on AWS). What is kept is dropped when the store is destroyed.
 //
+// Durability::committed (for writes nobody outside waits on: an event source mapping's own
+// receives and deletes, timer housekeeping, captured function output): the submitter is
+// answered as soon as its batch is committed, without waiting for, or asking for, an fsync of
+// its own. The WAL is synced in commit order, so the next synced batch's fsync covers it (a
+// later acknowledged write never survives a power loss that an earlier committed one does
+// not); when no synced batch comes, the syncer fsyncs it within kCommittedSyncDelay. A crash of
+// the process loses nothing committed (the kernel keeps the written pages); only a power loss
+// inside that window may, and then the batch is lost whole, with everything after it.
+//
 // On-disk format: table `kv(space INTEGER, key BLOB, value BLOB, PRIMARY KEY(space, key))`
 // WITHOUT ROWID, and `meta(name TEXT PRIMARY KEY, value TEXT)` holding `schema_version`.
 // Keys and values are opaque bytes owned by the service that wrote them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -88,6 +98,12 @@ class WriteBatch {
   std::vector<Op> ops_;
 };
 
+// When a submitter is answered (see Durability::committed above).
+enum class Durability : std::uint8_t {
+  synced,     // after the fsync that covers the batch (the default: acknowledged writes)
+  committed,  // after the commit; fsynced with the next synced batch or within kCommittedSyncDelay
+};
+
 struct StoreOptions {
   // fsync before acknowledging (see Group commit). Off only for throwaway data in tests and
   // benchmarks that say so.
@@ -113,15 +129,20 @@ class Store {
 
   using Done = std::function<void(const Status&)>;
 
+  // Longest time a Durability::committed batch stays without an fsync.
+  static constexpr std::chrono::milliseconds kCommittedSyncDelay{100};
+
   // Queues `batch` for the next group commit. `done` runs on the store's own thread (the
-  // reporter, or the writer when sync is off) once the batch is durable (or failed), in
-  // submission order; it must be quick and must not wait on the store (commit()).
-  // Thread-safe. An empty batch still waits for every earlier batch.
-  void submit(WriteBatch batch, Done done);
+  // reporter, or the writer when sync is off or for Durability::committed) once the batch is
+  // durable as `durability` asks (or failed); the callbacks of each kind run in submission
+  // order (a committed batch may be answered before an earlier synced one); it must be quick
+  // and must not wait on the store (commit()). Thread-safe. An empty batch still waits for
+  // every earlier batch (committed: for their commit).
+  void submit(WriteBatch batch, Done done, Durability durability = Durability::synced);
 
   // submit(), returning a future that holds the outcome once the batch is durable: for callers
   // that submit under their own lock and wait after releasing it.
-  std::future<Status> submit(WriteBatch batch);
+  std::future<Status> submit(WriteBatch batch, Durability durability = Durability::synced);
 
   // submit() and wait for the outcome.
   Status commit(WriteBatch batch);
