@@ -125,7 +125,7 @@ void register_up(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   up->add_option("--handler-threads", c.handler_threads,
                  "Threads running the requests that wait for fsync (many let one fsync serve many); "
-                 "DynamoDB PutItem/GetItem and JSON SQS message calls run on the io threads")
+                 "DynamoDB PutItem/GetItem, JSON SQS message calls and the function workers' Runtime API run on the io threads")
       ->envname("ORDERFLOW_HANDLER_THREADS")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

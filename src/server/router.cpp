@@ -225,6 +225,7 @@ void handle(engine::Engine& engine, const aws::HttpRequest& req, const RouterOpt
 }
 
 bool runs_inline(const aws::HttpRequest& request) {
+  if (is_runtime_api_path(request.path())) return true;
   // JSON-protocol calls are POSTs to "/" (any other path is another route, which may wait).
   if (request.method != "POST" || request.path() != "/") return false;
   auto target = request.header("X-Amz-Target");

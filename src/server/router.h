@@ -52,8 +52,10 @@ void handle(engine::Engine& engine, const aws::HttpRequest& request, const Route
 // Whether handle() answers `request` without waiting on anything: the JSON-protocol calls
 // whose writes are acknowledged from the store's thread once durable (DynamoDB PutItem, SQS
 // SendMessage, SendMessageBatch, DeleteMessage, DeleteMessageBatch), long polls that park
-// (SQS ReceiveMessage) and reads (DynamoDB GetItem). The server may run those on its io threads
-// (ServerOptions::runs_inline). Looks at the method, the path and X-Amz-Target only.
+// (SQS ReceiveMessage) and reads (DynamoDB GetItem); and the Lambda Runtime API of the local
+// function workers (next parks the worker's request, response and error hand the result over).
+// The server may run those on its io threads (ServerOptions::runs_inline). Looks at the method,
+// the path and X-Amz-Target only.
 bool runs_inline(const aws::HttpRequest& request);
 
 }  // namespace orderflow::server

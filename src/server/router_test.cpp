@@ -8,6 +8,7 @@
 #include "server/dynamodb_api.h"
 #include "common/util.h"
 #include "server/router.h"
+#include "server/runtime_api.h"
 #include "server/testing/test_support.h"
 #include "server/wire.h"
 
@@ -315,6 +316,15 @@ TEST_F(RouterTest, OnlyCallsThatNeverWaitRunInline) {
   auto other_path = json_request("DynamoDB_20120810.PutItem", "{}");
   other_path.target = "/2018-06-01/runtime/invocation/next";
   EXPECT_FALSE(runs_inline(other_path));
+  // The function workers' Runtime API never waits: next parks, response and error hand over.
+  auto next = json_request("", "");
+  next.method = "GET";
+  next.target = "/_orderflow/lambda/ProcessOrder/1/2018-06-01/runtime/invocation/next";
+  ASSERT_TRUE(next.target.starts_with(kRuntimeApiPrefix));
+  EXPECT_TRUE(runs_inline(next));
+  auto response = json_request("", "{}");
+  response.target = "/_orderflow/lambda/ProcessOrder/1/2018-06-01/runtime/invocation/abc/response";
+  EXPECT_TRUE(runs_inline(response));
   auto get = json_request("DynamoDB_20120810.PutItem", "{}");
   get.method = "GET";
   EXPECT_FALSE(runs_inline(get));
