@@ -842,7 +842,7 @@ struct Logs::Impl {
   Store& store;
   Clock& clock;
   LogsOptions options;
-  std::shared_ptr<CommitProgress> durability = std::make_shared<CommitProgress>();
+  std::shared_ptr<CommitProgress> progress = std::make_shared<CommitProgress>();
 
   mutable std::mutex mu;
   std::condition_variable cv;  // the background thread: buffered lines, stop, sweep time
@@ -935,7 +935,7 @@ struct Logs::Impl {
 
   // Drops the oldest cached messages while over budget; only durable ones may go.
   void evict() {
-    std::uint64_t durable = durability->durable_seq.load();
+    std::uint64_t durable = progress->durable_seq.load();
     while (cached_bytes > options.message_cache_bytes && !cache.empty()) {
       auto it = cache.begin();
       if (it->first > durable) return;
@@ -966,25 +966,25 @@ struct Logs::Impl {
   }
 
   // Submits the buffered lines followed by `own`; the future holds the outcome once durable as
-  // `when` asks. Call with mu held (store.h ordering contract).
-  std::future<Status> submit(WriteBatch own, Durability when = Durability::synced) {
+  // `durability` asks. Call with mu held (store.h ordering contract).
+  std::future<Status> submit(WriteBatch own, Durability durability = Durability::synced) {
     WriteBatch b = take_pending();
     b.append(std::move(own));
     std::uint64_t upto = next_seq - 1;
     auto p = std::make_shared<std::promise<Status>>();
     auto f = p->get_future();
-    store.submit(std::move(b), [d = durability, upto, p](const Status& st) {
+    store.submit(std::move(b), [d = progress, upto, p](const Status& st) {
       if (st)
         d->advance(upto);
       else
         d->fail(st.error());
       p->set_value(st);
-    }, when);
+    }, durability);
     return f;
   }
 
   Status failed_status() const {
-    if (durability->failed) return std::unexpected(durability->first_error());
+    if (progress->failed) return std::unexpected(progress->first_error());
     return {};
   }
 
@@ -1235,7 +1235,7 @@ struct Logs::Impl {
     if (!reserved) return std::unexpected(reserved.error());
     next_seq = std::max(max_seq + 1, *reserved ? get_u64_be(**reserved) : 1);
     seq_reserved = next_seq;  // the next allocation reserves a fresh range
-    durability->durable_seq = next_seq - 1;
+    progress->durable_seq = next_seq - 1;
     next_sweep = clock.now();
     return {};
   }
@@ -1917,7 +1917,7 @@ void Logs::write(std::string_view group, std::string_view stream, TimePoint time
   bool wake = false;
   {
     std::lock_guard g(impl_->mu);
-    if (impl_->durability->failed || impl_->stopping ||
+    if (impl_->progress->failed || impl_->stopping ||
         impl_->pending_bytes + message.size() > impl_->options.max_pending_bytes) {
       impl_->dropped_lines.fetch_add(1, std::memory_order_relaxed);
       return;

@@ -621,8 +621,6 @@ struct Queues::Impl {
         how == Answer::once_committed ? Durability::committed : Durability::synced);
   }
 
-  static Answer receive_answer(bool in_process) { return in_process ? Answer::at_once : Answer::once_committed; }
-
   // submit(), and a future that holds the outcome once `b` is durable.
   std::future<Status> submit_and_get(WriteBatch b) {
     auto p = std::make_shared<std::promise<Status>>();
@@ -1547,7 +1545,8 @@ void Queues::receive_async(std::string_view queue, ReceiveRequest request, Recei
   }
   // New visibility deadlines: the timer must wake listeners when they pass.
   if (!got.empty() && !q->listeners.empty()) impl_->timer_cv.notify_all();
-  impl_->submit_answer(std::move(b), std::move(got), std::move(done), Impl::receive_answer(request.in_process), &lk);
+  impl_->submit_answer(std::move(b), std::move(got), std::move(done),
+                       request.in_process ? Impl::Answer::at_once : Impl::Answer::once_committed, &lk);
 }
 
 Result<std::vector<ReceivedMessage>> Queues::receive(std::string_view queue, ReceiveRequest request) {

@@ -6,12 +6,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace orderflow::engine {
 
@@ -255,12 +257,13 @@ struct Store::Impl {
       if (pipelined && any_writes && st && wal == nullptr)
         st = fail(ErrorCode::internal_error, "storage failure (sync): no WAL file to sync");
       // Durability::committed batches are answered now; the synced ones wait for the syncer.
-      std::deque<Pending> answer_now;
+      std::vector<Pending> answer_now;
       if (pipelined) {
-        std::deque<Pending> synced;
-        for (auto& p : group)
-          (p.durability == Durability::committed ? answer_now : synced).push_back(std::move(p));
-        group.swap(synced);
+        auto committed = std::stable_partition(group.begin(), group.end(), [](const Pending& p) {
+          return p.durability == Durability::synced;
+        });
+        std::move(committed, group.end(), std::back_inserter(answer_now));
+        group.erase(committed, group.end());
       }
       lk.lock();
       if (any_writes) ++commits;

@@ -32,8 +32,8 @@
 // batch is thus not acknowledged but may still become durable later, whole (at-least-once, as
 // a lost response on AWS). What is kept is dropped when the store is destroyed.
 //
-// Durability::committed (for writes nobody outside waits on: an event source mapping's own
-// receives and deletes, timer housekeeping, captured function output): the submitter is
+// Durability::committed (for writes that acknowledge nothing durable: SQS receives, an event
+// source mapping's own receives and deletes, captured function output): the submitter is
 // answered as soon as its batch is committed, without waiting for, or asking for, an fsync of
 // its own. The WAL is synced in commit order, so the next synced batch's fsync covers it (a
 // later acknowledged write never survives a power loss that an earlier committed one does
