@@ -2,7 +2,8 @@
 // whole pipeline end to end.
 //
 //   orderflow_lambda_bench --orderflow PATH [--orders N] [--publishers T] [--cold K] [--warm W]
-//                          [--smoke]
+//                          [--key-bits B,...] [--rate R] [--latency-seconds S]
+//                          [--latency-threads T] [--smoke]
 //
 // Figures (CSV: figure,value,unit):
 //   cold_start_p50/_p90        ms   a new worker: process start to its first Runtime API
@@ -21,6 +22,11 @@
 //                                   by the orders stored
 //   rss_under_load             KiB  the most RSS of the server and its workers, sampled every
 //                                   50 ms during that run (rss_server_under_load: the server)
+//   e2e_cxx_latency_p50/_p95/_p99  ms  then, on the same server, one SNS Publish per order at
+//                                   --rate orders/s for --latency-seconds (open loop, from
+//                                   --latency-threads threads): the receivedAt the function
+//                                   stored minus when the order was due (_achieved_rate,
+//                                   _unsent; _server_cpu_per_order: server and workers)
 // With --key-bits 2048,1024 (the default) the e2e figures are repeated with a 1024-bit SNS
 // signing key (suffix _rsa1024).
 // The first part runs the engine's Functions in-process behind the real HTTP server (only the
@@ -29,6 +35,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -57,6 +64,9 @@ struct Args {
   int cold = 30;
   int warm = 3000;
   std::vector<int> key_bits = {2048, 1024};
+  double rate = 1000;          // the latency phase: orders/s offered
+  double latency_seconds = 10;  // ... for this long (0: no latency phase)
+  int latency_threads = 32;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -72,14 +82,19 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--publishers") a.publishers = std::atoi(value().c_str());
     else if (f == "--cold") a.cold = std::atoi(value().c_str());
     else if (f == "--warm") a.warm = std::atoi(value().c_str());
+    else if (f == "--rate") a.rate = std::atof(value().c_str());
+    else if (f == "--latency-seconds") a.latency_seconds = std::atof(value().c_str());
+    else if (f == "--latency-threads") a.latency_threads = std::atoi(value().c_str());
     else if (f == "--key-bits") {
       a.key_bits.clear();
       for (pid_t b : parse_pids(value())) a.key_bits.push_back(static_cast<int>(b));
-    } else if (f == "--smoke") a.orders = 500, a.cold = 3, a.warm = 100;
+    } else if (f == "--smoke") a.orders = 500, a.cold = 3, a.warm = 100, a.rate = 100, a.latency_seconds = 1;
     else die("unknown flag " + f + " (see the comment at the top of bench/lambda_bench.cpp)");
   }
   if (a.orderflow.empty()) die("--orderflow PATH is required");
-  if (a.orders < 1 || a.publishers < 1 || a.cold < 1 || a.warm < 1) die("counts must be >= 1");
+  if (a.orders < 1 || a.publishers < 1 || a.cold < 1 || a.warm < 1 || a.latency_threads < 1)
+    die("counts must be >= 1");
+  if (!(a.rate > 0) || !(a.latency_seconds >= 0)) die("--rate must be > 0, --latency-seconds >= 0");
   return a;
 }
 
@@ -196,6 +211,90 @@ std::uint64_t item_count(client::AwsClient& c) {
   return v.at("Table").at("ItemCount").to_number<std::uint64_t>();
 }
 
+// Milliseconds since the epoch of a UTC time as the function stores receivedAt
+// ("2026-12-01T12:00:00.123Z"); -1 when it is not one.
+std::int64_t utc_ms(const std::string& text) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
+}
+
+// Publish-to-stored latency at a fixed offered load, open loop: order i is due at
+// t0 + i/rate; the thread that owns it (i mod threads) publishes it (SNS Publish, one order)
+// when due, or at once when it is late. Latency = the receivedAt the function stored (wall
+// clock, truncated to the millisecond, so + 1 ms: an upper bound) minus the wall-clock time
+// the order was due, so a late send counts.
+// After 3x the planned duration the rest is abandoned and counted as unsent.
+void latency_figures(const Args& a, const std::string& endpoint, pid_t server,
+                     const std::string& topic, const std::string& suffix) {
+  long total = static_cast<long>(a.rate * a.latency_seconds);
+  if (total < 1) return;
+  auto probe = make_client(endpoint);
+  auto stored_before = item_count(*probe);
+  int lt = a.latency_threads;
+  std::vector<std::unique_ptr<client::AwsClient>> clients;
+  for (int i = 0; i < lt; ++i) clients.push_back(make_client(endpoint));
+  std::vector<char> sent(static_cast<std::size_t>(total), 0);
+  std::atomic<long> sent_count{0}, failed{0};
+  auto period = std::chrono::duration<double>(1.0 / a.rate);
+  auto steady_now = SteadyClock::now();
+  auto wall_now = std::chrono::system_clock::now();
+  auto t0 = steady_now + std::chrono::milliseconds(50);
+  double wall0_ms =
+      std::chrono::duration<double, std::milli>(wall_now.time_since_epoch()).count() + 50.0;
+  auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                           std::chrono::duration<double>(3 * a.latency_seconds));
+  double cpu0 = tree_cpu_seconds({server});
+  std::vector<std::thread> workers;
+  for (int t = 0; t < lt; ++t)
+    workers.emplace_back([&, t] {
+      auto& c = *clients[static_cast<std::size_t>(t)];
+      for (long i = t; i < total && SteadyClock::now() < deadline; i += lt) {
+        std::this_thread::sleep_until(
+            t0 + std::chrono::duration_cast<SteadyClock::duration>(period * static_cast<double>(i)));
+        if (c.sns_publish(topic, order_json(2, static_cast<int>(i)))) {
+          sent[static_cast<std::size_t>(i)] = 1;
+          ++sent_count;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  for (auto& w : workers) w.join();
+  double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  if (failed > 0) die(std::to_string(failed.load()) + " orders of the latency run failed to publish");
+  auto wait_deadline = SteadyClock::now() + std::chrono::seconds(60);
+  while (item_count(*probe) < stored_before + static_cast<std::uint64_t>(sent_count.load())) {
+    if (SteadyClock::now() > wait_deadline) die("the latency run's orders were not all stored within 60 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  double cpu = tree_cpu_seconds({server}) - cpu0;
+  std::vector<double> latencies;
+  for (long i = 0; i < total; ++i) {
+    if (!sent[static_cast<std::size_t>(i)]) continue;
+    auto item = call(*probe, "dynamodb", "DynamoDB_20120810.GetItem",
+                     json::object{{"TableName", "Orders"},
+                                  {"Key", json::object{{"orderId", json::object{{"S", "b2-" + std::to_string(i)}}}}},
+                                  {"ProjectionExpression", "receivedAt"}});
+    auto received = utc_ms(std::string(item.at("Item").at("receivedAt").at("S").as_string()));
+    if (received < 0) die("an order's receivedAt is not a UTC time with milliseconds");
+    // receivedAt is truncated to the millisecond: +1 makes each latency an upper bound.
+    latencies.push_back(static_cast<double>(received + 1) -
+                        (wall0_ms + 1000.0 * static_cast<double>(i) / a.rate));
+  }
+  figure("e2e_cxx_latency_p50" + suffix, percentile(latencies, 0.50), "ms");
+  figure("e2e_cxx_latency_p95" + suffix, percentile(latencies, 0.95), "ms");
+  figure("e2e_cxx_latency_p99" + suffix, percentile(latencies, 0.99), "ms");
+  figure("e2e_cxx_latency_achieved_rate" + suffix, static_cast<double>(sent_count.load()) / elapsed, "orders/s");
+  figure("e2e_cxx_latency_unsent" + suffix, static_cast<double>(total - sent_count.load()), "orders");
+  figure("e2e_cxx_latency_server_cpu_per_order" + suffix, 1000.0 * cpu / static_cast<double>(sent_count.load()), "ms");
+}
+
 void pipeline_figures(const Args& a, int key_bits) {
   auto dir = std::filesystem::temp_directory_path() / ("orderflow-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -257,6 +356,7 @@ void pipeline_figures(const Args& a, int key_bits) {
   figure("e2e_server_cpu_per_order" + suffix, 1000.0 * cpu / a.orders, "ms");
   figure("rss_under_load" + suffix, static_cast<double>(rss_max.load()), "KiB");
   figure("rss_server_under_load" + suffix, static_cast<double>(rss_server_max.load()), "KiB");
+  if (key_bits == a.key_bits.front()) latency_figures(a, endpoint, child.pid, topic, suffix);
   child.stop();
   std::filesystem::remove_all(dir);
 }

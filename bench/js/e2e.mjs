@@ -19,7 +19,8 @@
 //      every process under them (orderflow's function workers) over the phase, / orders.
 //   2. latency at a fixed offered load: one Publish per order, order i due at t0 + i/--rate,
 //      for --latency-seconds (open loop: sent when due, not when the previous call returned);
-//      latency = the receivedAt the consumer stored minus when the order was due. Orders not
+//      latency = the receivedAt the consumer stored (truncated to the ms, so + 1 ms: an upper
+//      bound) minus when the order was due. Orders not
 //      sent by 3x the planned duration are abandoned (reported as unsent).
 // Prints CSV (figure,value,unit,server) on stdout; progress on stderr. Asserts no speed.
 import { fork } from 'node:child_process';
@@ -246,7 +247,7 @@ let stored1 = 0; // orders stored by the end of phase 1
       if (!id.startsWith(prefix)) continue;
       const i = Number(id.slice(prefix.length));
       const received = Date.parse(item.receivedAt.S);
-      if (!Number.isNaN(due[i])) latencies.push(received - due[i]);
+      if (!Number.isNaN(due[i])) latencies.push(received + 1 - due[i]); // + 1: receivedAt is truncated to the ms
     }
     key = page.LastEvaluatedKey;
   } while (key);

@@ -77,6 +77,10 @@ const rows = [
   ['publish-to-stored p95', 'e2e_latency_p95', 'orderflow', null, true],
   ['publish-to-stored p99', 'e2e_latency_p99', 'orderflow', below(10, '10 ms'), true],
   ['orders/s achieved of the 1,000 offered', 'e2e_latency_achieved', 'orderflow', null, true],
+  ['publish-to-stored p50 at 1,000 orders/s offered (C++ client, Publish, 32 threads)', 'e2e_cxx_latency_p50', 'orderflow'],
+  ['publish-to-stored p95 (C++ client)', 'e2e_cxx_latency_p95', 'orderflow'],
+  ['publish-to-stored p99 (C++ client)', 'e2e_cxx_latency_p99', 'orderflow', below(10, '10 ms')],
+  ['server CPU per order at 1,000 orders/s offered (C++ client run)', 'e2e_cxx_latency_server_cpu_per_order', 'orderflow'],
   ['SQS over HTTP (C++ client, 16 threads, 256-byte bodies)'],
   ['send + receive + delete, batches of 10', 'sqs_send_receive_delete_batch10', 'orderflow', null, true],
   ['SendMessage (one message per request)', 'sqs_send_message', 'orderflow', null, true],
@@ -150,6 +154,7 @@ for (const [k, { value, unit }] of values) {
     e2e_js_not_stored: 'orders of the throughput run not stored within the wait (180 s)',
     e2e_latency_unsent: 'orders of the 1,000/s run not sent within 3x its duration (at most 256 in flight: the server answered too slowly)',
     e2e_not_stored_at_end: 'orders of both runs still not stored at the end',
+    e2e_cxx_latency_unsent: 'orders of the C++ 1,000/s run not sent within 3x its duration',
     sqs_send_message_unsent: 'SendMessage requests of the 1,000/s run not sent within 3x its duration',
   }[figure];
   if (what && value > 0) extra.push(`${server}: ${Math.round(value).toLocaleString('en-US')} ${what}`);
