@@ -3,7 +3,7 @@
 //
 //   orderflow_lambda_bench --orderflow PATH [--orders N] [--publishers T] [--cold K] [--warm W]
 //                          [--key-bits B,...] [--rate R] [--latency-seconds S]
-//                          [--latency-threads T] [--smoke]
+//                          [--latency-threads T] [--up-arg ARG]... [--smoke]
 //
 // Figures (CSV: figure,value,unit):
 //   cold_start_p50/_p90        ms   a new worker: process start to its first Runtime API
@@ -67,6 +67,7 @@ struct Args {
   double rate = 1000;          // the latency phase: orders/s offered
   double latency_seconds = 10;  // ... for this long (0: no latency phase)
   int latency_threads = 32;
+  std::vector<std::string> up_args;  // --up-arg: more arguments for `orderflow up`
 };
 
 Args parse_args(int argc, char** argv) {
@@ -82,6 +83,7 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--publishers") a.publishers = std::atoi(value().c_str());
     else if (f == "--cold") a.cold = std::atoi(value().c_str());
     else if (f == "--warm") a.warm = std::atoi(value().c_str());
+    else if (f == "--up-arg") a.up_args.push_back(value());
     else if (f == "--rate") a.rate = std::atof(value().c_str());
     else if (f == "--latency-seconds") a.latency_seconds = std::atof(value().c_str());
     else if (f == "--latency-threads") a.latency_threads = std::atoi(value().c_str());
@@ -300,9 +302,10 @@ void pipeline_figures(const Args& a, int key_bits) {
   std::filesystem::remove_all(dir);
   Child child;
   auto source = std::filesystem::path(a.orderflow).parent_path() / ".." / "deploy" / "template.yaml";
-  std::string endpoint = start_orderflow(a.orderflow, dir.string(), child,
-                                         {"--template", source.string(), "--sns-signing-key-bits",
-                                          std::to_string(key_bits)});
+  std::vector<std::string> up_args = {"--template", source.string(), "--sns-signing-key-bits",
+                                      std::to_string(key_bits)};
+  up_args.insert(up_args.end(), a.up_args.begin(), a.up_args.end());
+  std::string endpoint = start_orderflow(a.orderflow, dir.string(), child, up_args);
   auto probe = make_client(endpoint);
   std::atomic<bool> sampling{true};
   std::atomic<long> rss_max{0}, rss_server_max{0};

@@ -5,6 +5,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -249,6 +250,12 @@ bool is_valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
+}
+
+void name_this_thread(const char* name) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%s", name);
+  ::pthread_setname_np(::pthread_self(), buf);
 }
 
 std::string iso8601_ms(std::int64_t epoch_ms) {

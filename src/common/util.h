@@ -28,6 +28,9 @@ std::string random_bytes(std::size_t n);
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 
+// Names the calling thread (what `top -H`, `ps -L` and perf show; Linux keeps 15 bytes).
+void name_this_thread(const char* name);
+
 // ISO-8601 UTC with milliseconds and 'Z', e.g. 2026-11-30T10:41:41.123Z.
 std::string iso8601_ms(std::int64_t epoch_ms);
 

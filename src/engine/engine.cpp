@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "common/util.h"
+
 namespace orderflow::engine {
 
 Engine::~Engine() {
@@ -57,7 +59,10 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options, Clock
                              options.make_launcher ? options.make_launcher() : nullptr);
   if (!lambda) return std::unexpected(lambda.error());
   e->lambda_ = std::move(*lambda);
-  if (options.metrics_interval.count() > 0) e->sampler_ = std::thread([raw = e.get()] { raw->run_sampler(); });
+  if (options.metrics_interval.count() > 0) e->sampler_ = std::thread([raw = e.get()] {
+      name_this_thread("of-metrics");
+      raw->run_sampler();
+    });
   return e;
 }
 

@@ -595,7 +595,10 @@ Functions::Functions(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Result<std::unique_ptr<Functions>> Functions::open(Clock& clock, ProcessLauncher& launcher, LogSink& logs,
                                                    FunctionsOptions options) {
   auto impl = std::make_shared<Impl>(clock, launcher, logs, std::move(options));
-  impl->deadline_thread = std::thread([raw = impl.get()] { raw->deadline_loop(); });
+  impl->deadline_thread = std::thread([raw = impl.get()] {
+    name_this_thread("of-fn-deadline");
+    raw->deadline_loop();
+  });
   return std::unique_ptr<Functions>(new Functions(std::move(impl)));
 }
 

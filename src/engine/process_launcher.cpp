@@ -15,6 +15,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/util.h"
+
 namespace orderflow::engine {
 
 std::string ExitStatus::describe() const {
@@ -123,6 +125,7 @@ class PosixProcessLauncher final : public ProcessLauncher {
     p.pid = pid;
     p.reader = std::thread([this, h, pid, fd = fds[0], on_output = std::move(spec.on_output),
                             on_exit = std::move(spec.on_exit)]() mutable {
+      name_this_thread("of-fn-output");
       run(h, pid, fd, on_output, on_exit);
     });
     return h;

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/util.h"
+
 namespace orderflow::engine {
 
 void WriteBatch::put(Space space, std::string key, std::string value) {
@@ -428,10 +430,19 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   if (auto s = setup(); !s) return std::unexpected(s.error());
   Impl* raw = impl.get();
   raw->pipelined = options.sync;
-  raw->writer = std::thread([raw] { raw->run(); });
+  raw->writer = std::thread([raw] {
+    name_this_thread("of-store-write");
+    raw->run();
+  });
   if (raw->pipelined) {
-    raw->syncer = std::thread([raw] { raw->sync_loop(); });
-    raw->reporter = std::thread([raw] { raw->report_loop(); });
+    raw->syncer = std::thread([raw] {
+      name_this_thread("of-store-sync");
+      raw->sync_loop();
+    });
+    raw->reporter = std::thread([raw] {
+      name_this_thread("of-store-answer");
+      raw->report_loop();
+    });
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }

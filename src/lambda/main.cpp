@@ -3,7 +3,9 @@
 // the DynamoDB order store, run the Runtime API loop with the order handler.
 //
 // Environment: AWS_LAMBDA_RUNTIME_API (required), ORDERS_TABLE (required), credentials, region
-// and endpoints as client/config.h reads them, AWS_LAMBDA_FUNCTION_NAME (metric dimension).
+// and endpoints as client/config.h reads them, AWS_LAMBDA_FUNCTION_NAME (metric dimension),
+// ORDERS_PUT_CONCURRENCY (1..64, default 10: how many PutItems of one batch run at once, each
+// on its own connection).
 // Logs: one JSON line each on stdout. A setup failure is reported to /runtime/init/error.
 #include <unistd.h>
 
@@ -78,11 +80,27 @@ int main() {
   auto config = client::resolve_config(env);
   if (!config) return init_failure("Runtime.InvalidConfiguration", config.error().message);
   if (config->ca_file.empty()) config->ca_file = find_ca_bundle();
+  std::size_t concurrency = 10;
+  if (std::string text = env_or(env, "ORDERS_PUT_CONCURRENCY"); !text.empty()) {
+    char* end = nullptr;
+    long n = std::strtol(text.c_str(), &end, 10);
+    if (end == text.c_str() || *end != '\0' || n < 1 || n > 64)
+      return init_failure("Runtime.InvalidConfiguration",
+                          "ORDERS_PUT_CONCURRENCY must be a whole number from 1 to 64, not " + text);
+    concurrency = static_cast<std::size_t>(n);
+  }
+  const client::ClientConfig helper_config = *config;
   auto aws = client::AwsClient::create(std::move(*config));
   if (!aws) return init_failure("Runtime.InvalidConfiguration", aws.error().message);
 
   RealClock clock;
-  lambda::DynamoDbOrderStore store(**aws, table);
+  lambda::DynamoDbOrderStore store(
+      **aws, table, concurrency,
+      [&helper_config]() -> std::expected<std::unique_ptr<client::AwsClient>, std::string> {
+        auto made = client::AwsClient::create(helper_config);
+        if (!made) return std::unexpected(made.error().message);
+        return std::move(*made);
+      });
   orders::ProcessOptions options;
   if (std::string name = env_or(env, "AWS_LAMBDA_FUNCTION_NAME"); !name.empty()) {
     options.metric_dimensions.emplace_back("FunctionName", std::move(name));

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -157,6 +159,120 @@ TEST_F(DynamoDbOrderStoreTest, HandlerFailsTheInvocationForAMalformedEvent) {
   EXPECT_TRUE(server->requests().empty());
 }
 
+// ---- put_all: several PutItems at once ---------------------------------------------------------
+
+class ConcurrentPuts : public DynamoDbOrderStoreTest {
+ protected:
+  // A store over `server` with `concurrency` and a factory making clients like the fixture's;
+  // `factory_error` set makes the factory fail.
+  std::unique_ptr<DynamoDbOrderStore> concurrent_store(std::size_t concurrency) {
+    return std::make_unique<DynamoDbOrderStore>(
+        *aws, "Orders", concurrency,
+        [this]() -> std::expected<std::unique_ptr<client::AwsClient>, std::string> {
+          if (!factory_error.empty()) return std::unexpected(factory_error);
+          client::ClientConfig config;
+          config.credentials = {"AKID", std::string(kSecret), ""};
+          config.region = "us-east-1";
+          config.endpoint_url = server->url();
+          auto c = client::AwsClient::create(config);
+          if (!c) return std::unexpected(c.error().message);
+          return std::move(*c);
+        });
+  }
+  std::vector<orders::Order> orders_named(int n) {
+    std::vector<orders::Order> out;
+    for (int i = 0; i < n; ++i) out.push_back(order(R"({"orderId":"o-)" + std::to_string(i) + R"("})"));
+    return out;
+  }
+  static std::vector<orders::PutRequest> requests_for(const std::vector<orders::Order>& list) {
+    std::vector<orders::PutRequest> out;
+    for (const auto& o : list) out.push_back({&o, "2024-05-01T00:00:00.000Z", "m"});
+    return out;
+  }
+  std::string factory_error;
+};
+
+TEST_F(ConcurrentPuts, RunsUpToTheConcurrencyAtOnceAndNoMore) {
+  // Each PutItem waits (up to 1 s) until 3 have been in flight together, so a store that puts
+  // one at a time never gets past 1 and one that overshoots shows more than 3.
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0, most = 0;
+  std::set<std::string> seen;
+  serve([&](const ReceivedRequest& r) -> CannedResponse {
+    std::unique_lock lk(mu);
+    most = std::max(most, ++in_flight);
+    cv.notify_all();
+    cv.wait_for(lk, std::chrono::seconds(1), [&] { return most >= 3; });
+    --in_flight;
+    seen.insert(orders::parse_json(r.body)->find("Item")->find("orderId")->find("S")->as_string());
+    return {200, {}, "{}"};
+  });
+  auto list = orders_named(9);
+  auto requests = requests_for(list);
+  auto s = concurrent_store(3);
+  auto outcomes = s->put_all(requests, [] { return true; });
+  ASSERT_EQ(outcomes.size(), 9u);
+  for (const auto& o : outcomes) {
+    ASSERT_TRUE(o.has_value());
+    EXPECT_EQ(o->kind, orders::StoreOutcome::Kind::stored);
+  }
+  EXPECT_EQ(most, 3);
+  EXPECT_EQ(seen.size(), 9u);
+  EXPECT_EQ(server->connections_accepted(), 3);  // one connection per thread, kept alive
+  // A second batch reuses the helpers and their connections.
+  ASSERT_EQ(s->put_all(requests, [] { return true; }).size(), 9u);
+  EXPECT_EQ(server->connections_accepted(), 3);
+}
+
+TEST_F(ConcurrentPuts, StartsNothingOnceMayStartSaysNo) {
+  serve([](const ReceivedRequest&) { return CannedResponse{200, {}, "{}"}; });
+  auto list = orders_named(8);
+  auto requests = requests_for(list);
+  auto s = concurrent_store(4);
+  std::atomic<int> asked{0};
+  auto outcomes = s->put_all(requests, [&] { return asked++ < 3; });
+  ASSERT_EQ(outcomes.size(), 8u);
+  int attempted = 0;
+  for (const auto& o : outcomes) attempted += o.has_value();
+  EXPECT_EQ(attempted, 3);
+  EXPECT_EQ(server->requests().size(), 3u);
+}
+
+TEST_F(ConcurrentPuts, AHelperWithoutAClientFailsItsPutsWithoutRetry) {
+  serve([](const ReceivedRequest&) { return CannedResponse{200, {}, "{}"}; });
+  factory_error = "no credentials here";
+  auto list = orders_named(6);
+  auto requests = requests_for(list);
+  auto outcomes = concurrent_store(2)->put_all(requests, [] { return true; });
+  ASSERT_EQ(outcomes.size(), 6u);
+  std::size_t stored = 0;
+  for (const auto& o : outcomes) {
+    ASSERT_TRUE(o.has_value());
+    if (o->kind == orders::StoreOutcome::Kind::stored) {
+      ++stored;
+    } else {
+      EXPECT_EQ(o->kind, orders::StoreOutcome::Kind::error);
+      EXPECT_NE(o->message.find("no credentials here"), std::string::npos) << o->message;
+      EXPECT_FALSE(o->retryable);
+    }
+  }
+  EXPECT_EQ(stored, server->requests().size());  // the calling thread's client still works
+}
+
+TEST_F(ConcurrentPuts, OneRequestOrConcurrencyOneStaysOnTheCallingThread) {
+  serve([](const ReceivedRequest&) { return CannedResponse{200, {}, "{}"}; });
+  auto list = orders_named(4);
+  auto requests = requests_for(list);
+  factory_error = "must not be called";
+  auto one = concurrent_store(1)->put_all(requests, [] { return true; });
+  auto single = concurrent_store(8)->put_all(std::span(requests).first(1), [] { return true; });
+  for (const auto& o : one) EXPECT_EQ(o->kind, orders::StoreOutcome::Kind::stored);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0]->kind, orders::StoreOutcome::Kind::stored);
+  EXPECT_EQ(server->connections_accepted(), 1);
+}
+
 TEST(StreamLogSink, WritesOneLinePerEntry) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);
@@ -291,6 +407,29 @@ TEST_F(Bootstrap, ProcessesAnSqsBatchAndStoresTheOrdersInDynamoDb) {
   EXPECT_EQ(emf->find("FunctionName")->as_string(), "ProcessOrderLambda");
   EXPECT_EQ(emf->find("OrdersStored")->as_number().text, "1");
   EXPECT_EQ(emf->find("OrdersRejected")->as_number().text, "1");
+}
+
+TEST_F(Bootstrap, ReportsAnInitErrorForABadPutConcurrency) {
+  for (std::string value : {"0", "65", "ten", "4x"}) {
+    auto server = LoopbackHttpServer::start([](const ReceivedRequest&) { return CannedResponse{202, {}, "{}"}; });
+    ASSERT_NE(server, nullptr);
+    Exit exit = run_process(bootstrap_path(),
+                            {{"AWS_LAMBDA_RUNTIME_API", server->host_port()},
+                             {"ORDERS_TABLE", "Orders"},
+                             {"ORDERS_PUT_CONCURRENCY", value},
+                             {"AWS_ACCESS_KEY_ID", "AKID"},
+                             {"AWS_SECRET_ACCESS_KEY", "s"},
+                             {"AWS_REGION", "us-east-1"}},
+                            out_file);
+    ASSERT_TRUE(exit.exited);
+    EXPECT_EQ(exit.code, 1);
+    auto requests = server->requests();
+    ASSERT_EQ(requests.size(), 1u) << value;
+    EXPECT_EQ(requests[0].target, "/2018-06-01/runtime/init/error");
+    EXPECT_NE(requests[0].body.find("ORDERS_PUT_CONCURRENCY must be a whole number from 1 to 64, not " + value),
+              std::string::npos)
+        << requests[0].body;
+  }
 }
 
 TEST_F(Bootstrap, ReportsAnInitErrorWhenTheTableIsNotConfigured) {

@@ -1,6 +1,7 @@
 #include "orders/processor.h"
 
 #include <charconv>
+#include <map>
 
 #include "common/util.h"
 #include "orders/envelope.h"
@@ -17,6 +18,16 @@ std::string_view to_string(RecordOutcome outcome) {
     case RecordOutcome::not_attempted: return "not_attempted";
   }
   return "unknown";
+}
+
+std::vector<std::optional<StoreOutcome>> OrderStore::put_all(
+    std::span<const PutRequest> requests, const std::function<bool()>& may_start) {
+  std::vector<std::optional<StoreOutcome>> out(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!may_start()) break;
+    out[i] = put_if_absent(*requests[i].order, requests[i].received_at, requests[i].message_id);
+  }
+  return out;
 }
 
 std::string batch_response_body(const std::vector<std::string>& failed_message_ids) {
@@ -73,48 +84,53 @@ void write_record_log(LogSink& log, const RecordResult& r, std::optional<long lo
   log.write(line);
 }
 
-// Steps 1-3 for one record; fills outcome, order_id and reason.
-std::optional<bool> process_record(const JsonValue& record, RecordResult& r, OrderStore& store,
-                                   Clock& clock) {
-  auto fail = [&r](RecordOutcome outcome, std::string reason) {
-    r.outcome = outcome;
+// A record that passed steps 1 and 2: what step 3 stores.
+struct Prepared {
+  Order order;
+  std::string received_at;
+  std::string message_id;  // the SNS MessageId, or the SQS one for a raw body
+};
+
+// Steps 1 and 2 for one record: the order to store, or nullopt with r's outcome, order_id
+// and reason filled in.
+std::optional<Prepared> prepare_record(const JsonValue& record, RecordResult& r, Clock& clock) {
+  auto fail = [&r](std::string reason) {
+    r.outcome = RecordOutcome::rejected;
     r.reason = std::move(reason);
+    return std::nullopt;
   };
   const JsonValue* source = record.find("eventSource");
   if (source != nullptr && !(source->is_string() && source->as_string() == "aws:sqs")) {
-    fail(RecordOutcome::rejected, "record is not from SQS (eventSource is not \"aws:sqs\")");
-    return std::nullopt;
+    return fail("record is not from SQS (eventSource is not \"aws:sqs\")");
   }
   const JsonValue* body = record.find("body");
-  if (body == nullptr || !body->is_string()) {
-    fail(RecordOutcome::rejected, "record has no body string");
-    return std::nullopt;
-  }
+  if (body == nullptr || !body->is_string()) return fail("record has no body string");
   auto unwrapped = unwrap_message(body->as_string());
-  if (!unwrapped) {
-    fail(RecordOutcome::rejected, unwrapped.error().reason);
-    return std::nullopt;
-  }
+  if (!unwrapped) return fail(unwrapped.error().reason);
   auto order = parse_order(unwrapped->message);
   if (!order) {
     r.order_id = order.error().order_id;
-    fail(RecordOutcome::rejected, order.error().reason);
-    return std::nullopt;
+    return fail(order.error().reason);
   }
   r.order_id = order->order_id;
-  std::string received_at = iso8601_ms(to_epoch_ms(clock.now()));
-  const std::string& message_id =
-      unwrapped->sns_message_id ? *unwrapped->sns_message_id : r.message_id;
-  StoreOutcome outcome = store.put_if_absent(*order, received_at, message_id);
+  std::string message_id = unwrapped->sns_message_id ? *unwrapped->sns_message_id : r.message_id;
+  return Prepared{std::move(*order), iso8601_ms(to_epoch_ms(clock.now())), std::move(message_id)};
+}
+
+// Step 3's outcome into r; returns whether a store error is retryable (nullopt otherwise).
+std::optional<bool> apply_store_outcome(const StoreOutcome& outcome, RecordResult& r) {
   switch (outcome.kind) {
     case StoreOutcome::Kind::stored: r.outcome = RecordOutcome::stored; break;
     case StoreOutcome::Kind::duplicate: r.outcome = RecordOutcome::duplicate; break;
     case StoreOutcome::Kind::error:
-      fail(RecordOutcome::store_error, outcome.message.empty() ? "store failed" : outcome.message);
+      r.outcome = RecordOutcome::store_error;
+      r.reason = outcome.message.empty() ? "store failed" : outcome.message;
       return outcome.retryable;
   }
   return std::nullopt;
 }
+
+constexpr std::string_view kNotAttempted = "not attempted: the invocation deadline is near";
 
 std::string emf_line(const BatchResult& b, TimePoint now, const ProcessOptions& options) {
   std::string line = "{\"_aws\":{\"Timestamp\":" + std::to_string(to_epoch_ms(now)) +
@@ -168,7 +184,6 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
   }
 
   BatchResult batch;
-  batch.records.reserve(list.size());
   // The margin is at most a quarter of the time the invocation had when it started, so a short
   // timeout (1 s) still leaves time to work.
   Millis margin = options.deadline_margin;
@@ -176,16 +191,51 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
     auto remaining = std::chrono::duration_cast<Millis>(*options.deadline - clock.now());
     margin = std::max(Millis(0), std::min(margin, remaining / 4));
   }
-  for (const JsonValue& record : list) {
-    RecordResult r;
-    r.message_id = record.find("messageId")->as_string();
-    std::optional<bool> retryable;
-    if (options.deadline && clock.now() >= *options.deadline - margin) {
+  auto may_start = [&] { return !options.deadline || clock.now() < *options.deadline - margin; };
+
+  // Steps 1 and 2, record by record.
+  std::vector<RecordResult> results(list.size());
+  std::vector<std::optional<bool>> retryable(list.size());
+  std::vector<std::optional<Prepared>> prepared(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    RecordResult& r = results[i];
+    r.message_id = list[i].find("messageId")->as_string();
+    if (!may_start()) {
       r.outcome = RecordOutcome::not_attempted;
-      r.reason = "not attempted: the invocation deadline is near";
-    } else {
-      retryable = process_record(record, r, store, clock);
+      r.reason = kNotAttempted;
+      continue;
     }
+    prepared[i] = prepare_record(list[i], r, clock);
+  }
+  // Step 3 in waves: wave k holds the k-th record of each orderId, so one call never holds
+  // an orderId twice and the first delivery in the batch is stored first.
+  std::map<std::string_view, std::size_t> seen;  // orderId -> records with it so far
+  std::vector<std::vector<std::size_t>> waves;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!prepared[i]) continue;
+    std::size_t k = seen[prepared[i]->order.order_id]++;
+    if (k == waves.size()) waves.emplace_back();
+    waves[k].push_back(i);
+  }
+  for (const auto& wave : waves) {
+    std::vector<PutRequest> requests;
+    requests.reserve(wave.size());
+    for (std::size_t i : wave)
+      requests.push_back({&prepared[i]->order, prepared[i]->received_at, prepared[i]->message_id});
+    auto outcomes = store.put_all(requests, may_start);
+    for (std::size_t j = 0; j < wave.size(); ++j) {
+      RecordResult& r = results[wave[j]];
+      if (j < outcomes.size() && outcomes[j]) {
+        retryable[wave[j]] = apply_store_outcome(*outcomes[j], r);
+      } else {
+        r.outcome = RecordOutcome::not_attempted;
+        r.reason = kNotAttempted;
+      }
+    }
+  }
+  // Step 4, in the batch's order.
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    RecordResult& r = results[i];
     switch (r.outcome) {
       case RecordOutcome::stored: ++batch.stored; break;
       case RecordOutcome::duplicate: ++batch.duplicates; break;
@@ -194,9 +244,9 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
       case RecordOutcome::not_attempted: ++batch.not_attempted; break;
     }
     if (!r.succeeded()) batch.failed_message_ids.push_back(r.message_id);
-    write_record_log(log, r, receive_count(record), retryable);
-    batch.records.push_back(std::move(r));
+    write_record_log(log, r, receive_count(list[i]), retryable[i]);
   }
+  batch.records = std::move(results);
   batch.response_body = batch_response_body(batch.failed_message_ids);
   const TimePoint end = clock.now();
   batch.processing_time = end - start;

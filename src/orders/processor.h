@@ -1,12 +1,15 @@
 // ProcessOrder: one SQS batch (the event Lambda's SQS event source mapping delivers) in, one
 // batch response out, through an OrderStore.
 //
-// For each record, in order:
+// For each record:
 //   1. unwrap the body (SNS envelope or raw message, envelope.h),
 //   2. parse and validate the order (order.h),
-//   3. store it with OrderStore::put_if_absent (receivedAt = the clock's now, messageId = the
-//      SNS MessageId, or the SQS messageId for a raw body),
-//   4. write one JSON log line:
+//   3. store it (receivedAt = the clock's now after step 2, messageId = the SNS MessageId, or
+//      the SQS messageId for a raw body). The valid orders of the batch go to
+//      OrderStore::put_all together, so a store may put them at once; a record whose orderId
+//      an earlier record of the batch has goes in a later call, after that one is stored, so
+//      the first delivery in the batch is the one stored and the later ones are duplicates,
+//   4. write one JSON log line, in the batch's order:
 //        {"level":"INFO|WARN|ERROR","orderId":"...","messageId":"<SQS messageId>",
 //         "approximateReceiveCount":N,"outcome":"stored|duplicate|rejected|store_error|
 //         not_attempted","reason":"..."}
@@ -37,7 +40,9 @@
 
 #include <cstddef>
 #include <expected>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +66,13 @@ struct StoreOutcome {
   }
 };
 
+// One order to store: what put_if_absent takes.
+struct PutRequest {
+  const Order* order = nullptr;
+  std::string_view received_at;
+  std::string_view message_id;
+};
+
 // Where orders go (DynamoDB in production, a fake in tests).
 class OrderStore {
  public:
@@ -69,6 +81,14 @@ class OrderStore {
   // is stored already (then: duplicate, and the stored order is left unchanged).
   virtual StoreOutcome put_if_absent(const Order& order, std::string_view received_at,
                                      std::string_view message_id) = 0;
+
+  // Stores each request as put_if_absent does; a store may run several at once, in any order
+  // (so callers never pass two orders with the same orderId in one call). Before starting a
+  // put it asks `may_start()` (possibly from several threads at once); a put it may not start
+  // is left nullopt in the result, which has one entry per request. This default runs them
+  // one after the other, stopping at the first `may_start()` that is false.
+  virtual std::vector<std::optional<StoreOutcome>> put_all(
+      std::span<const PutRequest> requests, const std::function<bool()>& may_start);
 };
 
 // Receives log lines: each one complete JSON document without a trailing newline.

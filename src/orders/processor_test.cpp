@@ -23,9 +23,17 @@ class FakeStore final : public OrderStore {
     items[order.order_id] = to_json(to_dynamodb_item(order, received_at, message_id));
     return StoreOutcome::stored();
   }
+  std::vector<std::optional<StoreOutcome>> put_all(std::span<const PutRequest> requests,
+                                                    const std::function<bool()>& may_start) override {
+    std::vector<std::string> ids;
+    for (const auto& r : requests) ids.push_back(r.order->order_id);
+    put_all_calls.push_back(ids);
+    return OrderStore::put_all(requests, may_start);
+  }
   std::map<std::string, std::string> items;  // orderId -> item JSON
   std::map<std::string, StoreOutcome> failures;
   int calls = 0;
+  std::vector<std::vector<std::string>> put_all_calls;  // the orderIds of each call
 };
 
 class CapturingLog final : public LogSink {
@@ -226,6 +234,58 @@ TEST_F(Processor, LeavesRecordsUnattemptedWhenTheDeadlineIsNear) {
   EXPECT_EQ(r->not_attempted, 1u);
   EXPECT_EQ(store.calls, 0);
   EXPECT_EQ(record_logs()[0].find("outcome")->as_string(), "not_attempted");
+}
+
+TEST_F(Processor, PutsTheBatchTogetherAndTheFirstDeliveryOfAnOrderIdWins) {
+  auto r = run(event({record("m-1", sns_envelope(R"({"orderId":"a","v":1})", "sns-a1")),
+                      record("m-2", sns_envelope(R"({"orderId":"b"})", "sns-b")),
+                      record("m-3", sns_envelope(R"({"orderId":"a","v":2})", "sns-a2")),
+                      record("m-4", "not json"),
+                      record("m-5", sns_envelope(R"({"orderId":"a","v":3})", "sns-a3")),
+                      record("m-6", sns_envelope(R"({"orderId":"c"})", "sns-c"))}));
+  ASSERT_TRUE(r.has_value());
+  // One call per occurrence of the most repeated orderId, none holding an orderId twice.
+  EXPECT_EQ(store.put_all_calls, (std::vector<std::vector<std::string>>{{"a", "b", "c"}, {"a"}, {"a"}}));
+  EXPECT_NE(store.items["a"].find("sns-a1"), std::string::npos) << store.items["a"];
+  EXPECT_EQ(r->stored, 3u);
+  EXPECT_EQ(r->duplicates, 2u);
+  EXPECT_EQ(r->failed_message_ids, std::vector<std::string>{"m-4"});
+  // Log lines and results in the batch's order.
+  auto logs = record_logs();
+  ASSERT_EQ(logs.size(), 6u);
+  const char* expected[] = {"stored", "stored", "duplicate", "rejected", "duplicate", "stored"};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(logs[i].find("messageId")->as_string(), "m-" + std::to_string(i + 1));
+    EXPECT_EQ(logs[i].find("outcome")->as_string(), expected[i]) << i;
+    EXPECT_EQ(r->records[i].message_id, "m-" + std::to_string(i + 1));
+  }
+}
+
+TEST_F(Processor, PutsNotStartedBeforeTheDeadlineAreNotAttempted) {
+  // Each put takes 400 ms of the clock; the deadline leaves 1 s minus the 250 ms margin (a
+  // quarter of the second left), so the first two puts start and the third does not.
+  class SlowStore final : public OrderStore {
+   public:
+    explicit SlowStore(ManualClock& c) : clock(c) {}
+    StoreOutcome put_if_absent(const Order&, std::string_view, std::string_view) override {
+      ++calls;
+      clock.advance(Millis(400));
+      return StoreOutcome::stored();
+    }
+    ManualClock& clock;
+    int calls = 0;
+  } slow(clock);
+  ProcessOptions options;
+  options.deadline = clock.now() + Millis(1000);
+  auto r = process_sqs_event(event({record("m-1", R"({"orderId":"a"})"), record("m-2", R"({"orderId":"b"})"),
+                                    record("m-3", R"({"orderId":"c"})")}),
+                             slow, clock, log, options);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(slow.calls, 2);
+  EXPECT_EQ(r->stored, 2u);
+  EXPECT_EQ(r->not_attempted, 1u);
+  EXPECT_EQ(r->failed_message_ids, std::vector<std::string>{"m-3"});
+  EXPECT_EQ(record_logs()[2].find("outcome")->as_string(), "not_attempted");
 }
 
 TEST_F(Processor, AShortTimeoutStillLeavesTimeToWork) {

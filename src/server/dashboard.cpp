@@ -15,6 +15,7 @@
 
 #include "aws/uri.h"
 #include "common/function_log.h"
+#include "common/util.h"
 #include "orders/envelope.h"
 #include "orders/order.h"
 
@@ -430,7 +431,10 @@ struct Dashboard::Impl {
 
 Dashboard::Dashboard(engine::Engine& engine, DashboardOptions options)
     : impl_(std::make_unique<Impl>(engine, std::move(options))) {
-  impl_->pusher = std::thread([impl = impl_.get()] { impl->run_pusher(); });
+  impl_->pusher = std::thread([impl = impl_.get()] {
+    name_this_thread("of-dashboard");
+    impl->run_pusher();
+  });
 }
 
 Dashboard::~Dashboard() { shutdown(); }

@@ -386,7 +386,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (inline_run) {
       run();  // it does not wait: its answer comes back through `respond`, posted to this strand
     } else {
-      asio::post(*server_.pool, std::move(run));
+      asio::post(*server_.pool, [run = std::move(run)]() mutable {
+        thread_local bool named = false;
+        if (!named) name_this_thread("of-handler"), named = true;
+        run();
+      });
     }
     maybe_read();
   }
@@ -647,7 +651,10 @@ Status Server::start(RequestHandler handler) {
     s.wait_signal();
   }
   std::lock_guard g(s.mu);
-  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) s.threads.emplace_back([&s] {
+      name_this_thread("of-io");
+      s.ioc.run();
+    });
   return {};
 }
 
