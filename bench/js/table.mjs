@@ -77,6 +77,8 @@ const rows = [
   ['publish-to-stored p95', 'e2e_latency_p95', 'orderflow', null, true],
   ['publish-to-stored p99', 'e2e_latency_p99', 'orderflow', below(10, '10 ms'), true],
   ['orders/s achieved of the 1,000 offered', 'e2e_latency_achieved', 'orderflow', null, true],
+  ['of which the Publish call (due to answered, JS), p50', 'e2e_latency_publish_p50', 'orderflow', null, true],
+  ['of which the Publish call (due to answered, JS), p99', 'e2e_latency_publish_p99', 'orderflow', null, true],
   ['publish-to-stored p50 at 1,000 orders/s offered (C++ client, Publish, 32 threads)', 'e2e_cxx_latency_p50', 'orderflow'],
   ['publish-to-stored p95 (C++ client)', 'e2e_cxx_latency_p95', 'orderflow'],
   ['publish-to-stored p99 (C++ client)', 'e2e_cxx_latency_p99', 'orderflow', below(10, '10 ms')],
