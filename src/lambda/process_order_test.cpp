@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -348,6 +349,26 @@ class Bootstrap : public ::testing::Test {
     std::error_code ec;
     std::filesystem::remove(out_file, ec);
   }
+  // Runs bootstrap with `env` (plus a Runtime API that accepts everything, and credentials)
+  // and expects it to exit 1 after exactly one request, to /runtime/init/error: that request.
+  std::optional<ReceivedRequest> init_error(std::map<std::string, std::string> env) {
+    auto server = LoopbackHttpServer::start([](const ReceivedRequest&) { return CannedResponse{202, {}, "{}"}; });
+    if (server == nullptr) return std::nullopt;
+    env.insert({{"AWS_LAMBDA_RUNTIME_API", server->host_port()},
+                {"AWS_ACCESS_KEY_ID", "AKID"},
+                {"AWS_SECRET_ACCESS_KEY", "s"},
+                {"AWS_REGION", "us-east-1"}});
+    Exit exit = run_process(bootstrap_path(), env, out_file);
+    EXPECT_TRUE(exit.exited);
+    EXPECT_EQ(exit.code, 1);
+    auto requests = server->requests();
+    if (requests.size() != 1 || requests[0].target != "/2018-06-01/runtime/init/error") {
+      ADD_FAILURE() << requests.size() << " requests, the first to "
+                    << (requests.empty() ? "-" : requests[0].target);
+      return std::nullopt;
+    }
+    return requests[0];
+  }
   std::filesystem::path out_file;
 };
 
@@ -411,43 +432,19 @@ TEST_F(Bootstrap, ProcessesAnSqsBatchAndStoresTheOrdersInDynamoDb) {
 
 TEST_F(Bootstrap, ReportsAnInitErrorForABadPutConcurrency) {
   for (std::string value : {"0", "65", "ten", "4x"}) {
-    auto server = LoopbackHttpServer::start([](const ReceivedRequest&) { return CannedResponse{202, {}, "{}"}; });
-    ASSERT_NE(server, nullptr);
-    Exit exit = run_process(bootstrap_path(),
-                            {{"AWS_LAMBDA_RUNTIME_API", server->host_port()},
-                             {"ORDERS_TABLE", "Orders"},
-                             {"ORDERS_PUT_CONCURRENCY", value},
-                             {"AWS_ACCESS_KEY_ID", "AKID"},
-                             {"AWS_SECRET_ACCESS_KEY", "s"},
-                             {"AWS_REGION", "us-east-1"}},
-                            out_file);
-    ASSERT_TRUE(exit.exited);
-    EXPECT_EQ(exit.code, 1);
-    auto requests = server->requests();
-    ASSERT_EQ(requests.size(), 1u) << value;
-    EXPECT_EQ(requests[0].target, "/2018-06-01/runtime/init/error");
-    EXPECT_NE(requests[0].body.find("ORDERS_PUT_CONCURRENCY must be a whole number from 1 to 64, not " + value),
+    auto request = init_error({{"ORDERS_TABLE", "Orders"}, {"ORDERS_PUT_CONCURRENCY", value}});
+    ASSERT_TRUE(request.has_value()) << value;
+    EXPECT_NE(request->body.find("ORDERS_PUT_CONCURRENCY must be a whole number from 1 to 64, not " + value),
               std::string::npos)
-        << requests[0].body;
+        << request->body;
   }
 }
 
 TEST_F(Bootstrap, ReportsAnInitErrorWhenTheTableIsNotConfigured) {
-  auto server = LoopbackHttpServer::start([](const ReceivedRequest&) { return CannedResponse{202, {}, "{}"}; });
-  ASSERT_NE(server, nullptr);
-  Exit exit = run_process(bootstrap_path(),
-                          {{"AWS_LAMBDA_RUNTIME_API", server->host_port()},
-                           {"AWS_ACCESS_KEY_ID", "AKID"},
-                           {"AWS_SECRET_ACCESS_KEY", "s"},
-                           {"AWS_REGION", "us-east-1"}},
-                          out_file);
-  ASSERT_TRUE(exit.exited);
-  EXPECT_EQ(exit.code, 1);
-  auto requests = server->requests();
-  ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].target, "/2018-06-01/runtime/init/error");
-  EXPECT_EQ(requests[0].header("Lambda-Runtime-Function-Error-Type"), "Runtime.InvalidConfiguration");
-  EXPECT_EQ(requests[0].body,
+  auto request = init_error({});
+  ASSERT_TRUE(request.has_value());
+  EXPECT_EQ(request->header("Lambda-Runtime-Function-Error-Type"), "Runtime.InvalidConfiguration");
+  EXPECT_EQ(request->body,
             R"({"errorMessage":"ORDERS_TABLE is not set","errorType":"Runtime.InvalidConfiguration","stackTrace":[]})");
 }
 
