@@ -47,6 +47,7 @@
 #include "common/clock.h"
 #include "engine/functions.h"
 #include "engine/process_launcher.h"
+#include "server/router.h"
 #include "server/runtime_api.h"
 #include "server/server.h"
 #include "support.h"
@@ -133,6 +134,7 @@ void runtime_figures(const Args& a) {
   if (!std::filesystem::exists(bootstrap)) die("no bootstrap beside " + a.orderflow);
   server::ServerOptions so;
   so.port = 0;
+  so.runs_inline = server::runs_inline;  // as `orderflow up` does: the Runtime API on the io threads
   auto bound = server::Server::bind(so);
   if (!bound) die(bound.error().message);
   auto srv = std::move(*bound);
