@@ -8,10 +8,8 @@
 // Figures (CSV: figure,value,unit):
 //   cold_start_p50/_p90        ms   a new worker: process start to its first Runtime API
 //                                   `next` (the REPORT line's Init Duration, as on AWS), over
-//                                   K functions each started once. The engine's clock counts
-//                                   whole milliseconds, so these are truncated to the ms;
-//   cold_invoke_p50            ms   invoke -> result for a cold worker (spawn + init + run),
-//                                   timed here with a steady clock: an upper bound of the above
+//                                   K functions each started once (to 0.01 ms)
+//   cold_invoke_p50            ms   invoke -> result for a cold worker (spawn + init + run)
 //   warm_roundtrip_p50/_p99    ms   a warm worker: invoke -> `next` answered -> handler ->
 //                                   POST response -> result, W times, with an empty SQS event
 //                                   (the handler does no I/O), over real HTTP on loopback

@@ -16,6 +16,10 @@ namespace orderflow {
 using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 using Millis = std::chrono::milliseconds;
 using Seconds = std::chrono::seconds;
+using Micros = std::chrono::microseconds;
+// Wall-clock time with microsecond resolution: for measuring durations that AWS reports to
+// the hundredth of a millisecond (a Lambda REPORT line's Duration and Init Duration).
+using PreciseTimePoint = std::chrono::time_point<std::chrono::system_clock, Micros>;
 
 inline std::int64_t to_epoch_ms(TimePoint t) { return t.time_since_epoch().count(); }
 inline TimePoint from_epoch_ms(std::int64_t ms) { return TimePoint(Millis(ms)); }
@@ -27,6 +31,8 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimePoint now() const = 0;
+  // now() with microseconds where the clock has them (the real clock); by default now().
+  virtual PreciseTimePoint precise_now() const { return now(); }
   virtual void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                           TimePoint deadline) = 0;
 };
@@ -36,6 +42,9 @@ class RealClock final : public Clock {
  public:
   TimePoint now() const override {
     return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  }
+  PreciseTimePoint precise_now() const override {
+    return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
   }
   void wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                   TimePoint deadline) override {

@@ -50,7 +50,7 @@ std::string fixed2(double v) {
   return buf;
 }
 
-std::string ms_text(Millis d) { return fixed2(static_cast<double>(d.count())); }
+std::string ms_text(Micros d) { return fixed2(static_cast<double>(d.count()) / 1000.0); }
 
 std::string error_document(std::string_view type, std::string_view message) {
   json::object o;
@@ -122,9 +122,11 @@ std::string start_line(std::string_view request_id) {
 
 std::string end_line(std::string_view request_id) { return "END RequestId: " + std::string(request_id); }
 
-std::string report_line(std::string_view request_id, Millis duration, int memory_mb, int max_memory_used_mb,
-                        std::optional<Millis> init_duration) {
-  Millis billed = std::max(duration, Millis(1)) + init_duration.value_or(Millis(0));
+std::string report_line(std::string_view request_id, Micros duration, int memory_mb, int max_memory_used_mb,
+                        std::optional<Micros> init_duration) {
+  // Rounded up to the millisecond, at least 1 ms, init included (as AWS bills custom runtimes).
+  Micros total = std::max<Micros>(duration, Millis(1)) + init_duration.value_or(Micros(0));
+  Millis billed = std::chrono::ceil<Millis>(total);
   std::string line = "REPORT RequestId: " + std::string(request_id) + "\tDuration: " + ms_text(duration) +
                      " ms\tBilled Duration: " + std::to_string(billed.count()) +
                      " ms\tMemory Size: " + std::to_string(memory_mb) +
@@ -150,8 +152,8 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     std::optional<ProcessHandle> handle;  // unset until spawn() returned
     WorkerState state = WorkerState::starting;
     NextCallback parked;                  // state parked only
-    TimePoint spawned{};
-    std::optional<Millis> init_duration;  // set by the first next()
+    PreciseTimePoint spawned{};
+    std::optional<Micros> init_duration;  // set by the first next()
     bool invoked = false;                 // has run an invocation (Init Duration reported once)
     std::string request_id;               // state busy only
     std::uint64_t generation = 0;         // the function's generation it was started with
@@ -167,9 +169,9 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     std::string function;
     WorkerId worker = 0;
     InvokeCallback done;
-    TimePoint started{};
+    PreciseTimePoint started{};
     TimePoint deadline{};
-    std::optional<Millis> init_duration;  // reported in this invocation's REPORT
+    std::optional<Micros> init_duration;  // reported in this invocation's REPORT
   };
 
   struct Function {
@@ -184,10 +186,10 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
 
   struct Report {
     std::string group, stream, request_id;
-    Millis duration{};
+    Micros duration{};
     int memory_mb = 0;
     WorkerId worker = 0;
-    std::optional<Millis> init;
+    std::optional<Micros> init;
   };
 
   struct LogLine {
@@ -255,7 +257,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     r.function = f.config.name;
     r.worker = w.id;
     r.done = std::move(p.done);
-    r.started = now;
+    r.started = clock.precise_now();
     r.deadline = now + f.config.timeout;
     if (!w.invoked) r.init_duration = w.init_duration;
     w.invoked = true;
@@ -293,7 +295,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
       w.function = f.config.name;
       w.generation = f.generation;
       w.stream = stream_name(clock.now());
-      w.spawned = clock.now();
+      w.spawned = clock.precise_now();
       f.workers.insert(w.id);
       ++f.started;
       d.spawns.push_back(w.id);
@@ -313,7 +315,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
       if (!result.ok()) ++f->errors;
       if (result.kind == InvocationResult::Kind::timeout) ++f->timeouts;
       if (result.kind == InvocationResult::Kind::crash) ++f->crashes;
-      f->total_duration += std::chrono::duration_cast<Millis>(clock.now() - r.started);
+      f->total_duration += std::chrono::duration_cast<Millis>(clock.precise_now() - r.started);
     }
     if (w != nullptr) {
       w->request_id.clear();
@@ -323,7 +325,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
       rep.group = group_of(r.function);
       rep.stream = w->stream;
       rep.request_id = request_id;
-      rep.duration = std::chrono::duration_cast<Millis>(clock.now() - r.started);
+      rep.duration = clock.precise_now() - r.started;
       rep.memory_mb = f != nullptr ? f->config.memory_mb : 0;
       rep.worker = w->id;
       rep.init = r.init_duration;
@@ -513,7 +515,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
         res.error_type = "Runtime.ExitError";
         res.error_message = "Runtime exited with error: " + st.describe();
         d.logs.push_back({group, stream, clock.now(), "INIT_REPORT Init Duration: " +
-                                                          ms_text(std::chrono::duration_cast<Millis>(clock.now() - w->spawned)) +
+                                                          ms_text(clock.precise_now() - w->spawned) +
                                                           " ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"});
         fail_oldest(*f, std::move(res), d);
       }
@@ -793,7 +795,7 @@ void Functions::next(std::string_view function, WorkerId worker, NextCallback do
       d.calls.push_back([done = std::move(done), e = *refuse] { done(std::unexpected(e)); });
     } else {
       if (w->state == Impl::WorkerState::starting)
-        w->init_duration = std::chrono::duration_cast<Millis>(impl_->clock.now() - w->spawned);
+        w->init_duration = impl_->clock.precise_now() - w->spawned;
       if (w->state == Impl::WorkerState::parked && w->parked) {
         // A second next() replaces the first (its connection is presumably gone).
         d.calls.push_back([cb = std::move(w->parked)] { cb(std::unexpected(RuntimeApiError::invalid_state)); });
@@ -855,7 +857,7 @@ std::expected<void, RuntimeApiError> Functions::init_error(WorkerId worker, std:
     Impl::Function& f = *impl_->find_function(w->function);
     d.logs.push_back({Impl::group_of(f.config.name), w->stream, impl_->clock.now(),
                       "INIT_REPORT Init Duration: " +
-                          ms_text(std::chrono::duration_cast<Millis>(impl_->clock.now() - w->spawned)) +
+                          ms_text(impl_->clock.precise_now() - w->spawned) +
                           " ms\tPhase: init\tStatus: error\tError Type: " + type});
     impl_->kill_worker(*w, d);
     InvocationResult res;

@@ -24,9 +24,10 @@
 //   END RequestId: <id>
 //   REPORT RequestId: <id>\tDuration: 12.00 ms\tBilled Duration: 12 ms\tMemory Size: 128 MB\t
 //          Max Memory Used: 20 MB\t[Init Duration: 5.00 ms\t]        (one line, trailing tab)
-// Durations come from the injected Clock (millisecond resolution). Billed Duration is the
-// duration rounded up to 1 ms, plus the init duration on a cold start (custom runtimes are
-// billed for init). Max Memory Used is the worker's peak RSS when the launcher knows it,
+// Durations come from the injected Clock's precise_now() (microseconds on the real clock,
+// printed to the hundredth of a millisecond as AWS does). Billed Duration is the duration (at
+// least 1 ms) plus the init duration on a cold start (custom runtimes are billed for init),
+// rounded up to the millisecond. Max Memory Used is the worker's peak RSS when the launcher knows it,
 // else the memory size.
 //
 // Threading. Every public method is thread-safe. One mutex (Impl::mu) guards all state; no
@@ -222,8 +223,8 @@ class Functions final : public Invoker {
 // AWS's platform log lines (exposed for tests and for the Logs API later).
 std::string start_line(std::string_view request_id);
 std::string end_line(std::string_view request_id);
-std::string report_line(std::string_view request_id, Millis duration, int memory_mb, int max_memory_used_mb,
-                        std::optional<Millis> init_duration);
+std::string report_line(std::string_view request_id, Micros duration, int memory_mb, int max_memory_used_mb,
+                        std::optional<Micros> init_duration);
 std::string timeout_line(TimePoint at, std::string_view request_id, Millis timeout);
 
 }  // namespace orderflow::engine

@@ -383,6 +383,33 @@ TEST_F(FunctionsTest, WritesStartEndReportLinesInAwsFormat) {
                           "\tDuration: 12.00 ms\tBilled Duration: 12 ms\tMemory Size: 256 MB\tMax Memory Used: 42 MB\t");
 }
 
+TEST(ReportLine, PrintsHundredthsOfAMillisecondAndBillsWholeMillisecondsRoundedUp) {
+  // AWS's own example shape: Duration 2.96 ms with Init Duration 139.59 ms bills 143 ms.
+  EXPECT_EQ(report_line("r-1", Micros(2960), 128, 20, Micros(139590)),
+            "REPORT RequestId: r-1\tDuration: 2.96 ms\tBilled Duration: 143 ms\tMemory Size: 128 MB\t"
+            "Max Memory Used: 20 MB\tInit Duration: 139.59 ms\t");
+  EXPECT_EQ(report_line("r-2", Micros(102250), 256, 30, std::nullopt),
+            "REPORT RequestId: r-2\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 256 MB\t"
+            "Max Memory Used: 30 MB\t");
+  // Under a millisecond still bills one; an exact millisecond is not rounded up.
+  EXPECT_NE(report_line("r-3", Micros(400), 128, 20, std::nullopt).find("Duration: 0.40 ms\tBilled Duration: 1 ms"),
+            std::string::npos);
+  EXPECT_NE(report_line("r-4", Micros(7000), 128, 20, std::nullopt).find("Billed Duration: 7 ms"), std::string::npos);
+}
+
+TEST(RealClock, PreciseNowHasMicrosecondsAndAgreesWithNow) {
+  RealClock clock;
+  TimePoint before = clock.now();
+  PreciseTimePoint precise = clock.precise_now();
+  TimePoint after = clock.now();
+  EXPECT_LE(PreciseTimePoint(before), precise);
+  EXPECT_LT(precise, PreciseTimePoint(after + Millis(1)));
+  // Over many readings some fall between whole milliseconds (a millisecond clock never does).
+  bool fraction = false;
+  for (int i = 0; i < 1000 && !fraction; ++i) fraction = clock.precise_now().time_since_epoch().count() % 1000 != 0;
+  EXPECT_TRUE(fraction);
+}
+
 TEST_F(FunctionsTest, NextHandsOutRequestIdDeadlineArnAndTrace) {
   add({.name = "fn", .timeout = 5s});
   RuntimeInvocation seen;
