@@ -370,10 +370,9 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
   });
   emit("dynamodb_get_item", get_rate, "requests/s");
 
-  // (d) SendMessage at a fixed offered rate, open loop: request i is due at t0 + i/rate; the
-  // thread that owns it (i mod threads) sends it when due, or at once when it is late, and its
-  // latency counts from when it was due. A server that cannot keep up falls ever further
-  // behind: at 3x the planned duration the rest is abandoned and counted as unsent (then the
+  // (d) SendMessage at a fixed offered rate, open loop (open_loop() in support.h): latency
+  // counts from when a request was due, so a late send counts; a server that cannot keep up
+  // falls ever further behind and the rest is abandoned at 3x the planned duration (then the
   // latencies are of the requests sent, a lower bound).
   std::string latency_queue = create_queue(*setup, "bench-latency-" + run_id);
   long total = static_cast<long>(a.rate * a.latency_seconds);
@@ -381,28 +380,14 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
   std::vector<std::unique_ptr<client::AwsClient>> clients;
   for (int i = 0; i < lt; ++i) clients.push_back(target.client());
   std::vector<std::vector<double>> lat(static_cast<std::size_t>(lt));
-  auto t0 = SteadyClock::now() + std::chrono::milliseconds(50);
-  auto period = std::chrono::duration<double>(1.0 / a.rate);
-  auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
-                           std::chrono::duration<double>(3 * a.latency_seconds));
   std::atomic<long> sent{0};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < lt; ++t)
-    workers.emplace_back([&, t] {
-      auto& c = *clients[static_cast<std::size_t>(t)];
-      auto& mine = lat[static_cast<std::size_t>(t)];
-      for (long i = t; i < total && SteadyClock::now() < deadline; i += lt) {
-        auto due =
-            t0 + std::chrono::duration_cast<SteadyClock::duration>(period * static_cast<double>(i));
-        std::this_thread::sleep_until(due);
-        call(c, "sqs", "AmazonSQS.SendMessage",
-             json::object{{"QueueUrl", latency_queue}, {"MessageBody", body}});
-        mine.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - due).count());
-        ++sent;
-      }
-    });
-  for (auto& w : workers) w.join();
-  double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  double elapsed = open_loop(total, lt, a.rate, [&](int t, long, SteadyClock::time_point due) {
+    call(*clients[static_cast<std::size_t>(t)], "sqs", "AmazonSQS.SendMessage",
+         json::object{{"QueueUrl", latency_queue}, {"MessageBody", body}});
+    lat[static_cast<std::size_t>(t)].push_back(
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - due).count());
+    ++sent;
+  });
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   emit("sqs_send_message_p50", percentile(all, 0.50), "ms");

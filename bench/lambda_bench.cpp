@@ -35,7 +35,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <cmath>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/util.h"
 #include "engine/functions.h"
 #include "engine/process_launcher.h"
 #include "server/router.h"
@@ -215,25 +216,10 @@ std::uint64_t item_count(client::AwsClient& c) {
   return v.at("Table").at("ItemCount").to_number<std::uint64_t>();
 }
 
-// Milliseconds since the epoch of a UTC time as the function stores receivedAt
-// ("2026-12-01T12:00:00.123Z"); -1 when it is not one.
-std::int64_t utc_ms(const std::string& text) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-    return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
-}
-
-// Publish-to-stored latency at a fixed offered load, open loop: order i is due at
-// t0 + i/rate; the thread that owns it (i mod threads) publishes it (SNS Publish, one order)
-// when due, or at once when it is late. Latency = the receivedAt the function stored (wall
-// clock, truncated to the millisecond, so + 1 ms: an upper bound) minus the wall-clock time
-// the order was due, so a late send counts.
-// After 3x the planned duration the rest is abandoned and counted as unsent.
+// Publish-to-stored latency at a fixed offered load: one SNS Publish per order in an open loop
+// (open_loop() in support.h; what it abandons is counted as unsent). Latency = the receivedAt
+// the function stored (wall clock, truncated to the millisecond, so + 1 ms: an upper bound)
+// minus the wall-clock time the order was due, so a late send counts.
 void latency_figures(const Args& a, const std::string& endpoint, pid_t server,
                      const std::string& topic, const std::string& suffix) {
   long total = static_cast<long>(a.rate * a.latency_seconds);
@@ -243,34 +229,23 @@ void latency_figures(const Args& a, const std::string& endpoint, pid_t server,
   int lt = a.latency_threads;
   std::vector<std::unique_ptr<client::AwsClient>> clients;
   for (int i = 0; i < lt; ++i) clients.push_back(make_client(endpoint));
-  std::vector<char> sent(static_cast<std::size_t>(total), 0);
   std::atomic<long> sent_count{0}, failed{0};
-  auto period = std::chrono::duration<double>(1.0 / a.rate);
-  auto steady_now = SteadyClock::now();
-  auto wall_now = std::chrono::system_clock::now();
-  auto t0 = steady_now + std::chrono::milliseconds(50);
-  double wall0_ms =
-      std::chrono::duration<double, std::milli>(wall_now.time_since_epoch()).count() + 50.0;
-  auto deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
-                           std::chrono::duration<double>(3 * a.latency_seconds));
+  // When each order published was due, as wall-clock ms (receivedAt is wall-clock time); NaN
+  // for the ones not published.
+  auto steady0 = SteadyClock::now();
+  double wall0_ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<double> due_ms(static_cast<std::size_t>(total), std::nan(""));
   double cpu0 = tree_cpu_seconds({server});
-  std::vector<std::thread> workers;
-  for (int t = 0; t < lt; ++t)
-    workers.emplace_back([&, t] {
-      auto& c = *clients[static_cast<std::size_t>(t)];
-      for (long i = t; i < total && SteadyClock::now() < deadline; i += lt) {
-        std::this_thread::sleep_until(
-            t0 + std::chrono::duration_cast<SteadyClock::duration>(period * static_cast<double>(i)));
-        if (c.sns_publish(topic, order_json(2, static_cast<int>(i)))) {
-          sent[static_cast<std::size_t>(i)] = 1;
-          ++sent_count;
-        } else {
-          ++failed;
-        }
-      }
-    });
-  for (auto& w : workers) w.join();
-  double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  double elapsed = open_loop(total, lt, a.rate, [&](int t, long i, SteadyClock::time_point due) {
+    if (clients[static_cast<std::size_t>(t)]->sns_publish(topic, order_json(2, static_cast<int>(i)))) {
+      due_ms[static_cast<std::size_t>(i)] =
+          wall0_ms + std::chrono::duration<double, std::milli>(due - steady0).count();
+      ++sent_count;
+    } else {
+      ++failed;
+    }
+  });
   if (failed > 0) die(std::to_string(failed.load()) + " orders of the latency run failed to publish");
   auto wait_deadline = SteadyClock::now() + std::chrono::seconds(60);
   while (item_count(*probe) < stored_before + static_cast<std::uint64_t>(sent_count.load())) {
@@ -280,16 +255,15 @@ void latency_figures(const Args& a, const std::string& endpoint, pid_t server,
   double cpu = tree_cpu_seconds({server}) - cpu0;
   std::vector<double> latencies;
   for (long i = 0; i < total; ++i) {
-    if (!sent[static_cast<std::size_t>(i)]) continue;
+    if (std::isnan(due_ms[static_cast<std::size_t>(i)])) continue;
     auto item = call(*probe, "dynamodb", "DynamoDB_20120810.GetItem",
                      json::object{{"TableName", "Orders"},
                                   {"Key", json::object{{"orderId", json::object{{"S", "b2-" + std::to_string(i)}}}}},
                                   {"ProjectionExpression", "receivedAt"}});
-    auto received = utc_ms(std::string(item.at("Item").at("receivedAt").at("S").as_string()));
-    if (received < 0) die("an order's receivedAt is not a UTC time with milliseconds");
+    auto received = parse_utc_ms(item.at("Item").at("receivedAt").at("S").as_string());
+    if (!received) die("an order's receivedAt is not a UTC time");
     // receivedAt is truncated to the millisecond: +1 makes each latency an upper bound.
-    latencies.push_back(static_cast<double>(received + 1) -
-                        (wall0_ms + 1000.0 * static_cast<double>(i) / a.rate));
+    latencies.push_back(static_cast<double>(*received + 1) - due_ms[static_cast<std::size_t>(i)]);
   }
   figure("e2e_cxx_latency_p50" + suffix, percentile(latencies, 0.50), "ms");
   figure("e2e_cxx_latency_p95" + suffix, percentile(latencies, 0.95), "ms");

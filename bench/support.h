@@ -11,12 +11,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/aws_client.h"
@@ -155,6 +157,32 @@ inline json::value call(client::AwsClient& c, std::string_view service, std::str
 inline std::string create_queue(client::AwsClient& c, const std::string& name) {
   auto v = call(c, "sqs", "AmazonSQS.CreateQueue", json::object{{"QueueName", name}});
   return std::string(v.at("QueueUrl").as_string());
+}
+
+// An open loop at a fixed offered rate: item i (0 <= i < total) is due at t0 + i/rate, t0 being
+// 50 ms from now; thread t of `threads` runs items t, t + threads, ... each when it is due, or at
+// once when it is late (a slow server makes later items late, it does not make fewer of them).
+// Items not started by t0 + 3 x total/rate are abandoned. `body(t, i, due)` runs item i on
+// thread t (`due`: a steady_clock time). Returns the seconds from t0 to the end.
+template <class Body>
+double open_loop(long total, int threads, double rate, Body body) {
+  using Clock = std::chrono::steady_clock;
+  auto at = [&](double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  };
+  auto t0 = Clock::now() + std::chrono::milliseconds(50);
+  auto deadline = t0 + at(3.0 * static_cast<double>(total) / rate);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (long i = t; i < total && Clock::now() < deadline; i += threads) {
+        auto due = t0 + at(static_cast<double>(i) / rate);
+        std::this_thread::sleep_until(due);
+        body(t, i, due);
+      }
+    });
+  for (auto& w : workers) w.join();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 inline double percentile(std::vector<double>& v, double p) {

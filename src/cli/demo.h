@@ -60,9 +60,6 @@ std::vector<ExtraMessage> plan_extra_messages(std::uint64_t orders);
 // The order number n of "ord-<run_id>-<n>", or nullopt for any other id.
 std::optional<std::uint64_t> order_number(std::string_view order_id, std::string_view run_id);
 
-// Milliseconds since the epoch of an RFC 3339 date-time in UTC with optional fraction
-// ("2024-05-01T12:30:00.250Z", as the function writes receivedAt); nullopt otherwise.
-std::optional<std::int64_t> parse_utc_ms(std::string_view text);
 
 // The nearest-rank percentile `p` (0 < p <= 100) of `sorted` (ascending, non-empty).
 std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -250,6 +251,46 @@ bool is_valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
+}
+
+std::optional<std::int64_t> parse_utc_ms(std::string_view t) {
+  // YYYY-MM-DDTHH:MM:SS[.f+]Z
+  auto digits = [&](std::size_t at, std::size_t count) -> std::optional<int> {
+    if (at + count > t.size()) return std::nullopt;
+    int v = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
+    return std::nullopt;
+  auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  if (*hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+  std::chrono::year_month_day date{std::chrono::year(*year),
+                                   std::chrono::month(static_cast<unsigned>(*month)),
+                                   std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok()) return std::nullopt;
+  std::size_t at = 19;
+  std::int64_t millis = 0;
+  if (t[at] == '.') {
+    ++at;
+    std::size_t start = at;
+    int scale = 100;
+    while (at < t.size() && t[at] >= '0' && t[at] <= '9') {
+      millis += (t[at] - '0') * scale;
+      scale /= 10;
+      ++at;
+    }
+    if (at == start) return std::nullopt;
+  }
+  if (at + 1 != t.size() || t[at] != 'Z') return std::nullopt;
+  auto days = std::chrono::sys_days(date).time_since_epoch().count();
+  return ((static_cast<std::int64_t>(days) * 24 + *hour) * 60 + *minute) * 60'000 +
+         std::int64_t{*second} * 1000 + millis;
 }
 
 void name_this_thread(const char* name) {

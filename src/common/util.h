@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace orderflow {
 
@@ -31,7 +33,20 @@ bool is_valid_utf8(std::string_view s);
 // Names the calling thread (what `top -H`, `ps -L` and perf show; Linux keeps 15 bytes).
 void name_this_thread(const char* name);
 
+// A thread that names itself `name` (a string literal) and runs `f`.
+template <class F>
+std::thread named_thread(const char* name, F f) {
+  return std::thread([name, f = std::move(f)]() mutable {
+    name_this_thread(name);
+    f();
+  });
+}
+
 // ISO-8601 UTC with milliseconds and 'Z', e.g. 2026-11-30T10:41:41.123Z.
 std::string iso8601_ms(std::int64_t epoch_ms);
+
+// The reverse: milliseconds since the epoch of an RFC 3339 date-time in UTC with optional
+// fraction ("2024-05-01T12:30:00.250Z", as the function writes receivedAt); nullopt otherwise.
+std::optional<std::int64_t> parse_utc_ms(std::string_view text);
 
 }  // namespace orderflow

@@ -59,10 +59,8 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options, Clock
                              options.make_launcher ? options.make_launcher() : nullptr);
   if (!lambda) return std::unexpected(lambda.error());
   e->lambda_ = std::move(*lambda);
-  if (options.metrics_interval.count() > 0) e->sampler_ = std::thread([raw = e.get()] {
-      name_this_thread("of-metrics");
-      raw->run_sampler();
-    });
+  if (options.metrics_interval.count() > 0)
+    e->sampler_ = named_thread("of-metrics", [raw = e.get()] { raw->run_sampler(); });
   return e;
 }
 

@@ -431,14 +431,8 @@ Result<std::unique_ptr<EventSourceMapping>> EventSourceMapping::create(Queues& q
   queues.on_message_available(state->config.queue, [weak] {
     if (auto s = weak.lock()) s->on_available();
   });
-  state->poller = std::thread([raw = state.get()] {
-    name_this_thread("of-esm-poll");
-    raw->poll_loop();
-  });
-  state->completer = std::thread([raw = state.get()] {
-    name_this_thread("of-esm-complete");
-    raw->complete_loop();
-  });
+  state->poller = named_thread("of-esm-poll", [raw = state.get()] { raw->poll_loop(); });
+  state->completer = named_thread("of-esm-complete", [raw = state.get()] { raw->complete_loop(); });
   return std::unique_ptr<EventSourceMapping>(new EventSourceMapping(std::move(state)));
 }
 

@@ -310,12 +310,13 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
     running.erase(it);
     Worker* w = find_worker(r.worker);
     Function* f = find_function(r.function);
+    const Micros took = clock.precise_now() - r.started;
     if (f != nullptr) {
       ++f->invocations;
       if (!result.ok()) ++f->errors;
       if (result.kind == InvocationResult::Kind::timeout) ++f->timeouts;
       if (result.kind == InvocationResult::Kind::crash) ++f->crashes;
-      f->total_duration += std::chrono::duration_cast<Millis>(clock.precise_now() - r.started);
+      f->total_duration += std::chrono::duration_cast<Millis>(took);
     }
     if (w != nullptr) {
       w->request_id.clear();
@@ -325,7 +326,7 @@ struct Functions::Impl : std::enable_shared_from_this<Impl> {
       rep.group = group_of(r.function);
       rep.stream = w->stream;
       rep.request_id = request_id;
-      rep.duration = clock.precise_now() - r.started;
+      rep.duration = took;
       rep.memory_mb = f != nullptr ? f->config.memory_mb : 0;
       rep.worker = w->id;
       rep.init = r.init_duration;
@@ -597,10 +598,7 @@ Functions::Functions(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Result<std::unique_ptr<Functions>> Functions::open(Clock& clock, ProcessLauncher& launcher, LogSink& logs,
                                                    FunctionsOptions options) {
   auto impl = std::make_shared<Impl>(clock, launcher, logs, std::move(options));
-  impl->deadline_thread = std::thread([raw = impl.get()] {
-    name_this_thread("of-fn-deadline");
-    raw->deadline_loop();
-  });
+  impl->deadline_thread = named_thread("of-fn-deadline", [raw = impl.get()] { raw->deadline_loop(); });
   return std::unique_ptr<Functions>(new Functions(std::move(impl)));
 }
 

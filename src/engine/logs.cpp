@@ -1249,10 +1249,7 @@ Result<std::unique_ptr<Logs>> Logs::open(Store& store, Clock& clock, LogsOptions
   auto impl = std::make_unique<Impl>(store, clock, std::move(options));
   if (auto st = impl->load(); !st) return std::unexpected(st.error());
   Impl* raw = impl.get();
-  raw->worker = std::thread([raw] {
-    name_this_thread("of-logs");
-    raw->run();
-  });
+  raw->worker = named_thread("of-logs", [raw] { raw->run(); });
   return std::unique_ptr<Logs>(new Logs(std::move(impl)));
 }
 

@@ -123,9 +123,8 @@ class PosixProcessLauncher final : public ProcessLauncher {
     ProcessHandle h = next_handle_++;
     Proc& p = procs_[h];
     p.pid = pid;
-    p.reader = std::thread([this, h, pid, fd = fds[0], on_output = std::move(spec.on_output),
-                            on_exit = std::move(spec.on_exit)]() mutable {
-      name_this_thread("of-fn-output");
+    p.reader = named_thread("of-fn-output", [this, h, pid, fd = fds[0], on_output = std::move(spec.on_output),
+                                             on_exit = std::move(spec.on_exit)]() mutable {
       run(h, pid, fd, on_output, on_exit);
     });
     return h;

@@ -1195,10 +1195,7 @@ Result<std::unique_ptr<Queues>> Queues::open(Store& store, Clock& clock, QueuesO
   auto impl = std::make_unique<Impl>(store, clock, std::move(options));
   if (auto s = impl->load(); !s) return std::unexpected(s.error());
   Impl* raw = impl.get();
-  raw->timer = std::thread([raw] {
-    name_this_thread("of-sqs-timer");
-    raw->run_timer();
-  });
+  raw->timer = named_thread("of-sqs-timer", [raw] { raw->run_timer(); });
   return std::unique_ptr<Queues>(new Queues(std::move(impl)));
 }
 

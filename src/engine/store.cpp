@@ -430,19 +430,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
   if (auto s = setup(); !s) return std::unexpected(s.error());
   Impl* raw = impl.get();
   raw->pipelined = options.sync;
-  raw->writer = std::thread([raw] {
-    name_this_thread("of-store-write");
-    raw->run();
-  });
+  raw->writer = named_thread("of-store-write", [raw] { raw->run(); });
   if (raw->pipelined) {
-    raw->syncer = std::thread([raw] {
-      name_this_thread("of-store-sync");
-      raw->sync_loop();
-    });
-    raw->reporter = std::thread([raw] {
-      name_this_thread("of-store-answer");
-      raw->report_loop();
-    });
+    raw->syncer = named_thread("of-store-sync", [raw] { raw->sync_loop(); });
+    raw->reporter = named_thread("of-store-answer", [raw] { raw->report_loop(); });
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }

@@ -54,7 +54,6 @@ struct DynamoDbOrderStore::Pool {
   }
 
   void helper(const std::string& table, const ClientFactory& factory) {
-    name_this_thread("orders-put");
     std::unique_ptr<client::AwsClient> client;
     std::string why;
     bool made = false;
@@ -120,7 +119,7 @@ std::vector<std::optional<orders::StoreOutcome>> DynamoDbOrderStore::put_all(
   if (!pool_) {
     pool_ = std::make_unique<Pool>();
     for (std::size_t i = 1; i < concurrency_; ++i)
-      pool_->threads.emplace_back([p = pool_.get(), this] { p->helper(table_, factory_); });
+      pool_->threads.push_back(named_thread("orders-put", [p = pool_.get(), this] { p->helper(table_, factory_); }));
   }
   std::vector<std::optional<orders::StoreOutcome>> out(requests.size());
   Pool::Job job;

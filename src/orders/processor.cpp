@@ -130,7 +130,10 @@ std::optional<bool> apply_store_outcome(const StoreOutcome& outcome, RecordResul
   return std::nullopt;
 }
 
-constexpr std::string_view kNotAttempted = "not attempted: the invocation deadline is near";
+void mark_not_attempted(RecordResult& r) {
+  r.outcome = RecordOutcome::not_attempted;
+  r.reason = "not attempted: the invocation deadline is near";
+}
 
 std::string emf_line(const BatchResult& b, TimePoint now, const ProcessOptions& options) {
   std::string line = "{\"_aws\":{\"Timestamp\":" + std::to_string(to_epoch_ms(now)) +
@@ -201,8 +204,7 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
     RecordResult& r = results[i];
     r.message_id = list[i].find("messageId")->as_string();
     if (!may_start()) {
-      r.outcome = RecordOutcome::not_attempted;
-      r.reason = kNotAttempted;
+      mark_not_attempted(r);
       continue;
     }
     prepared[i] = prepare_record(list[i], r, clock);
@@ -228,8 +230,7 @@ std::expected<BatchResult, InvalidEvent> process_sqs_event(std::string_view even
       if (j < outcomes.size() && outcomes[j]) {
         retryable[wave[j]] = apply_store_outcome(*outcomes[j], r);
       } else {
-        r.outcome = RecordOutcome::not_attempted;
-        r.reason = kNotAttempted;
+        mark_not_attempted(r);
       }
     }
   }

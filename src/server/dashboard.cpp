@@ -431,10 +431,7 @@ struct Dashboard::Impl {
 
 Dashboard::Dashboard(engine::Engine& engine, DashboardOptions options)
     : impl_(std::make_unique<Impl>(engine, std::move(options))) {
-  impl_->pusher = std::thread([impl = impl_.get()] {
-    name_this_thread("of-dashboard");
-    impl->run_pusher();
-  });
+  impl_->pusher = named_thread("of-dashboard", [impl = impl_.get()] { impl->run_pusher(); });
 }
 
 Dashboard::~Dashboard() { shutdown(); }

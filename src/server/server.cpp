@@ -651,10 +651,8 @@ Status Server::start(RequestHandler handler) {
     s.wait_signal();
   }
   std::lock_guard g(s.mu);
-  for (int i = 0; i < std::max(1, s.options.io_threads); ++i) s.threads.emplace_back([&s] {
-      name_this_thread("of-io");
-      s.ioc.run();
-    });
+  for (int i = 0; i < std::max(1, s.options.io_threads); ++i)
+    s.threads.push_back(named_thread("of-io", [&s] { s.ioc.run(); }));
   return {};
 }
 
