@@ -16,6 +16,8 @@
 //                        reported after the backlog is filled
 // --backlog N            scale: fill a queue with N messages, then receive + delete from it vs
 //                        from a queue holding few (0: skip; default 0)
+// --seconds S            each throughput figure's duration (0: skip figures (a)-(c));
+//                        --latency-seconds S the same for the latency figures (0: skip)
 // --table-items N        scale: fill a table with N items (BatchWriteItem of 25), then PutItem
 //                        and GetItem on it vs on the nearly empty table (0: skip; default 0)
 //
@@ -129,8 +131,8 @@ Args parse_args(int argc, char** argv) {
     else
       die("unknown flag " + f + " (see the comment at the top of bench/http_bench.cpp)");
   }
-  if (a.seconds <= 0 || a.latency_seconds <= 0 || a.rate <= 0)
-    die("durations and rate must be > 0");
+  if (a.seconds < 0 || a.latency_seconds < 0 || a.rate <= 0)
+    die("durations must be >= 0 (0 skips those figures) and the rate > 0");
   if (a.sqs_endpoint.empty() != a.dynamodb_endpoint.empty())
     die("--sqs-endpoint and --dynamodb-endpoint go together (or --endpoint for both)");
   return a;
@@ -305,95 +307,100 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     std::fprintf(stderr, "bench: %s %s %.3f %s\n", label.c_str(), name.c_str(), value, unit.c_str());
   };
 
-  // (a) SendMessageBatch(10) + ReceiveMessage(10) + DeleteMessageBatch, one queue per thread.
-  std::vector<std::string> queues;
-  for (int i = 0; i < a.threads; ++i)
-    queues.push_back(create_queue(*setup, "bench-" + run_id + "-" + std::to_string(i)));
-  double batch_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
-    const std::string& url = queues[static_cast<std::size_t>(t)];
-    long done = 0;
-    while (!stop) {
-      send_batch(c, url, body, 10);
-      auto got = call(c, "sqs", "AmazonSQS.ReceiveMessage",
-                      json::object{{"QueueUrl", url}, {"MaxNumberOfMessages", 10}, {"WaitTimeSeconds", 0}});
-      json::array del = receipt_entries(got);
-      if (del.empty()) continue;
-      long n = static_cast<long>(del.size());
-      call(c, "sqs", "AmazonSQS.DeleteMessageBatch", json::object{{"QueueUrl", url}, {"Entries", std::move(del)}});
-      done += n;
-    }
-    return done;
-  });
-  emit("sqs_send_receive_delete_batch10", batch_rate, "messages/s");
+  double put_rate = 0, get_rate = 0;
+  if (a.seconds > 0) {
+    // (a) SendMessageBatch(10) + ReceiveMessage(10) + DeleteMessageBatch, one queue per thread.
+    std::vector<std::string> queues;
+    for (int i = 0; i < a.threads; ++i)
+      queues.push_back(create_queue(*setup, "bench-" + run_id + "-" + std::to_string(i)));
+    double batch_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
+      const std::string& url = queues[static_cast<std::size_t>(t)];
+      long done = 0;
+      while (!stop) {
+        send_batch(c, url, body, 10);
+        auto got = call(c, "sqs", "AmazonSQS.ReceiveMessage",
+                        json::object{{"QueueUrl", url}, {"MaxNumberOfMessages", 10}, {"WaitTimeSeconds", 0}});
+        json::array del = receipt_entries(got);
+        if (del.empty()) continue;
+        long n = static_cast<long>(del.size());
+        call(c, "sqs", "AmazonSQS.DeleteMessageBatch", json::object{{"QueueUrl", url}, {"Entries", std::move(del)}});
+        done += n;
+      }
+      return done;
+    });
+    emit("sqs_send_receive_delete_batch10", batch_rate, "messages/s");
 
-  // (b) single messages: SendMessage into a fresh queue per thread, then ReceiveMessage (1) +
-  // DeleteMessage from it.
-  std::vector<std::string> single;
-  for (int i = 0; i < a.threads; ++i)
-    single.push_back(create_queue(*setup, "bench-single-" + run_id + "-" + std::to_string(i)));
-  double send_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
-    long done = 0;
-    while (!stop) {
-      call(c, "sqs", "AmazonSQS.SendMessage",
-           json::object{{"QueueUrl", single[static_cast<std::size_t>(t)]}, {"MessageBody", body}});
-      ++done;
-    }
-    return done;
-  });
-  emit("sqs_send_message", send_rate, "requests/s");
-  double receive_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
-    long done = 0;
-    const std::string& url = single[static_cast<std::size_t>(t)];
-    while (!stop) {
-      auto got = call(c, "sqs", "AmazonSQS.ReceiveMessage",
-                      json::object{{"QueueUrl", url}, {"MaxNumberOfMessages", 1}, {"WaitTimeSeconds", 0}});
-      auto del = receipt_entries(got);
-      if (del.empty()) break;  // this thread's queue is empty: it stops counting
-      call(c, "sqs", "AmazonSQS.DeleteMessage",
-           json::object{{"QueueUrl", url}, {"ReceiptHandle", del[0].at("ReceiptHandle")}});
-      ++done;
-    }
-    return done;
-  });
-  emit("sqs_receive_delete_message", receive_rate, "messages/s");
+    // (b) single messages: SendMessage into a fresh queue per thread, then ReceiveMessage (1) +
+    // DeleteMessage from it.
+    std::vector<std::string> single;
+    for (int i = 0; i < a.threads; ++i)
+      single.push_back(create_queue(*setup, "bench-single-" + run_id + "-" + std::to_string(i)));
+    double send_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
+      long done = 0;
+      while (!stop) {
+        call(c, "sqs", "AmazonSQS.SendMessage",
+             json::object{{"QueueUrl", single[static_cast<std::size_t>(t)]}, {"MessageBody", body}});
+        ++done;
+      }
+      return done;
+    });
+    emit("sqs_send_message", send_rate, "requests/s");
+    double receive_rate = run_for(target, a.threads, a.seconds, [&](int t, client::AwsClient& c, std::atomic<bool>& stop) {
+      long done = 0;
+      const std::string& url = single[static_cast<std::size_t>(t)];
+      while (!stop) {
+        auto got = call(c, "sqs", "AmazonSQS.ReceiveMessage",
+                        json::object{{"QueueUrl", url}, {"MaxNumberOfMessages", 1}, {"WaitTimeSeconds", 0}});
+        auto del = receipt_entries(got);
+        if (del.empty()) break;  // this thread's queue is empty: it stops counting
+        call(c, "sqs", "AmazonSQS.DeleteMessage",
+             json::object{{"QueueUrl", url}, {"ReceiptHandle", del[0].at("ReceiptHandle")}});
+        ++done;
+      }
+      return done;
+    });
+    emit("sqs_receive_delete_message", receive_rate, "messages/s");
 
-  // (c) PutItem and GetItem.
-  std::string table = "bench-" + run_id;
-  create_table(*setup, table);
-  std::vector<long> counts;
-  double put_rate = put_items(target, a, table, "t", body, &counts);
-  emit("dynamodb_put_item", put_rate, "requests/s");
-  for (auto& n : counts) n = std::max(1L, n);  // a thread that put nothing reads key 0 of thread 0
-  double get_rate = get_items(target, a, table, [&](int t, std::uint64_t r) {
-    std::size_t th = counts[static_cast<std::size_t>(t)] > 1 ? static_cast<std::size_t>(t) : 0;
-    return "t" + std::to_string(th) + "-" + std::to_string(r % static_cast<std::uint64_t>(counts[th]));
-  });
-  emit("dynamodb_get_item", get_rate, "requests/s");
+    // (c) PutItem and GetItem.
+    std::string table = "bench-" + run_id;
+    create_table(*setup, table);
+    std::vector<long> counts;
+    put_rate = put_items(target, a, table, "t", body, &counts);
+    emit("dynamodb_put_item", put_rate, "requests/s");
+    for (auto& n : counts) n = std::max(1L, n);  // a thread that put nothing reads key 0 of thread 0
+    get_rate = get_items(target, a, table, [&](int t, std::uint64_t r) {
+      std::size_t th = counts[static_cast<std::size_t>(t)] > 1 ? static_cast<std::size_t>(t) : 0;
+      return "t" + std::to_string(th) + "-" + std::to_string(r % static_cast<std::uint64_t>(counts[th]));
+    });
+    emit("dynamodb_get_item", get_rate, "requests/s");
+  }
 
   // (d) SendMessage at a fixed offered rate, open loop (open_loop() in support.h): latency
   // counts from when a request was due, so a late send counts; a server that cannot keep up
   // falls ever further behind and the rest is abandoned at 3x the planned duration (then the
   // latencies are of the requests sent, a lower bound).
-  std::string latency_queue = create_queue(*setup, "bench-latency-" + run_id);
-  long total = static_cast<long>(a.rate * a.latency_seconds);
-  int lt = a.latency_threads;
-  std::vector<std::unique_ptr<client::AwsClient>> clients;
-  for (int i = 0; i < lt; ++i) clients.push_back(target.client());
-  std::vector<std::vector<double>> lat(static_cast<std::size_t>(lt));
-  std::atomic<long> sent{0};
-  double elapsed = open_loop(total, lt, a.rate, [&](int t, long, SteadyClock::time_point due) {
-    call(*clients[static_cast<std::size_t>(t)], "sqs", "AmazonSQS.SendMessage",
-         json::object{{"QueueUrl", latency_queue}, {"MessageBody", body}});
-    lat[static_cast<std::size_t>(t)].push_back(
-        std::chrono::duration<double, std::milli>(SteadyClock::now() - due).count());
-    ++sent;
-  });
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  emit("sqs_send_message_p50", percentile(all, 0.50), "ms");
-  emit("sqs_send_message_p99", percentile(all, 0.99), "ms");
-  emit("sqs_send_message_achieved_rate", static_cast<double>(sent) / elapsed, "requests/s");
-  emit("sqs_send_message_unsent", static_cast<double>(total - sent), "requests");
+  if (a.latency_seconds > 0) {
+    std::string latency_queue = create_queue(*setup, "bench-latency-" + run_id);
+    long total = static_cast<long>(a.rate * a.latency_seconds);
+    int lt = a.latency_threads;
+    std::vector<std::unique_ptr<client::AwsClient>> clients;
+    for (int i = 0; i < lt; ++i) clients.push_back(target.client());
+    std::vector<std::vector<double>> lat(static_cast<std::size_t>(lt));
+    std::atomic<long> sent{0};
+    double elapsed = open_loop(total, lt, a.rate, [&](int t, long, SteadyClock::time_point due) {
+      call(*clients[static_cast<std::size_t>(t)], "sqs", "AmazonSQS.SendMessage",
+           json::object{{"QueueUrl", latency_queue}, {"MessageBody", body}});
+      lat[static_cast<std::size_t>(t)].push_back(
+          std::chrono::duration<double, std::milli>(SteadyClock::now() - due).count());
+      ++sent;
+    });
+    std::vector<double> all;
+    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+    emit("sqs_send_message_p50", percentile(all, 0.50), "ms");
+    emit("sqs_send_message_p99", percentile(all, 0.99), "ms");
+    emit("sqs_send_message_achieved_rate", static_cast<double>(sent) / elapsed, "requests/s");
+    emit("sqs_send_message_unsent", static_cast<double>(total - sent), "requests");
+  }
 
   // (e) scale: a large backlog vs a small one.
   if (a.backlog > 0) {
@@ -443,8 +450,8 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     });
     emit("dynamodb_put_item_large_table", big_put, "requests/s");
     emit("dynamodb_get_item_large_table", big_get, "requests/s");
-    emit("large_vs_small_table_put", 100.0 * big_put / put_rate, "%");
-    emit("large_vs_small_table_get", 100.0 * big_get / get_rate, "%");
+    if (put_rate > 0) emit("large_vs_small_table_put", 100.0 * big_put / put_rate, "%");
+    if (get_rate > 0) emit("large_vs_small_table_get", 100.0 * big_get / get_rate, "%");
   }
   return out;
 }
