@@ -71,14 +71,13 @@ std::optional<std::vector<MetricSample>> fetch_metrics(const Stack& stack) {
   curl.connect_timeout = stack.config().connect_timeout;
   curl.ca_file = stack.config().ca_file;
   curl.max_response_bytes = 16u << 20;
-  auto transport = client::make_curl_transport(curl);
-  if (!transport) return std::nullopt;
+  auto transport = client::make_default_transport(curl);
   client::OutboundRequest req;
   req.method = "GET";
   req.url = endpoint->url("/metrics");
   req.headers.emplace_back("Accept", "text/plain");
   req.timeout = stack.config().request_timeout;
-  auto r = (*transport)->send(req);
+  auto r = transport->send(req);
   if (!r || r->status != 200) return std::nullopt;
   return parse_metrics(r->body);
 }

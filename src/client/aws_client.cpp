@@ -173,15 +173,7 @@ ClientResult<std::unique_ptr<AwsClient>> AwsClient::create(ClientConfig config, 
     CurlOptions options;
     options.connect_timeout = config.connect_timeout;
     options.ca_file = config.ca_file;
-    auto transport = make_curl_transport(options);
-    if (!transport) {
-      ClientError e;
-      e.kind = ClientError::Kind::config;
-      e.code = "TransportUnavailable";
-      e.message = transport.error();
-      return std::unexpected(std::move(e));
-    }
-    deps.transport = std::move(*transport);
+    deps.transport = make_default_transport(options);
   }
   if (!deps.sleep) deps.sleep = [](Millis d) { std::this_thread::sleep_for(d); };
   if (!deps.random) {

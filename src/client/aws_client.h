@@ -35,7 +35,7 @@ namespace orderflow::client {
 
 // The seams of a client; every member left empty gets the real implementation.
 struct ClientDeps {
-  std::unique_ptr<HttpTransport> transport;  // default: libcurl (make_curl_transport)
+  std::unique_ptr<HttpTransport> transport;  // default: make_default_transport (libcurl for https)
   Clock* clock = nullptr;                    // default: the wall clock; not owned
   std::function<void(Millis)> sleep;         // default: blocks the thread for the duration
   std::function<double()> random;            // default: uniform [0, 1), seeded per client
@@ -74,7 +74,7 @@ struct PublishBatchResult {
 
 class AwsClient {
  public:
-  // Fails (Kind::config) when an endpoint URL is unusable or no HTTP transport can be made.
+  // Fails (Kind::config) when an endpoint URL is unusable.
   static ClientResult<std::unique_ptr<AwsClient>> create(ClientConfig config, ClientDeps deps = {});
 
   AwsClient(const AwsClient&) = delete;

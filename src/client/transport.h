@@ -3,7 +3,8 @@
 // through it; tests substitute a fake.
 //
 // The libcurl implementation owns one easy handle, so connections (and TLS sessions) are
-// reused between calls: keep-alive to the same host costs no new connection.
+// reused between calls: keep-alive to the same host costs no new connection. The plain HTTP
+// one keeps its connection open the same way.
 //
 // Thread-safety: a transport is used by one thread at a time (one per thread).
 #pragma once
@@ -66,6 +67,7 @@ class HttpTransport {
   virtual TransportResult send(const OutboundRequest& request) = 0;
 };
 
+// Options of the transports below (the name is historical: the plain transport takes them too).
 struct CurlOptions {
   Millis connect_timeout{2000};
   // Certificate bundle for HTTPS; empty uses libcurl's built-in default.
@@ -77,5 +79,15 @@ struct CurlOptions {
 // cannot create a handle.
 std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(
     const CurlOptions& options = {});
+
+// Plain HTTP/1.1 without libcurl (http_transport.cpp): http:// URLs only, one keep-alive
+// connection, a stale reused connection replaced once transparently. Anything else (https://,
+// a malformed URL, CR or LF in a header) is a Kind::invalid error.
+std::unique_ptr<HttpTransport> make_plain_http_transport(const CurlOptions& options = {});
+
+// The transport the client layer uses: http:// on the plain transport, https:// on libcurl
+// (loaded when the first https request is sent; when it cannot be, that request fails with
+// Kind::invalid).
+std::unique_ptr<HttpTransport> make_default_transport(const CurlOptions& options = {});
 
 }  // namespace orderflow::client

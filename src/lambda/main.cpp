@@ -60,12 +60,8 @@ int main() {
     log_line(log, "ERROR", "AWS_LAMBDA_RUNTIME_API is not set: bootstrap runs under a Lambda runtime");
     return 1;
   }
-  auto runtime_transport = client::make_curl_transport({.connect_timeout = Millis(1000)});
-  if (!runtime_transport) {
-    log_line(log, "ERROR", runtime_transport.error());
-    return 1;
-  }
-  lambda::RuntimeApi api(runtime_api, std::move(*runtime_transport));
+  // The Runtime API is plain HTTP (AWS_LAMBDA_RUNTIME_API is host:port).
+  lambda::RuntimeApi api(runtime_api, client::make_plain_http_transport({.connect_timeout = Millis(1000)}));
 
   auto init_failure = [&](std::string_view type, const std::string& message) {
     log_line(log, "ERROR", message);
