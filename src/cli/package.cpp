@@ -4,7 +4,9 @@
 // runtime packager does, because the runtime's glibc 2.34 is older than the build host's).
 #include "cli/package.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 
 #include "cli/commands.h"
 #include "cli/local_cloud.h"
+#include "client/transport.h"
 
 extern char** environ;
 
@@ -241,6 +244,23 @@ Status write_zip(const std::vector<ZipEntry>& entries, const std::filesystem::pa
   return {};
 }
 
+Status add_opened_library(LoaderList& list, const SharedLibrary& library, const LoaderList& its_list) {
+  std::set<std::string> have;
+  std::string loader;
+  for (const auto& l : list.libraries) {
+    have.insert(l.soname);
+    if (l.loader) loader = l.soname;
+  }
+  for (const auto& l : its_list.libraries)
+    if (l.loader && !loader.empty() && l.soname != loader)
+      return fail(ErrorCode::validation_error, library.soname + " is for the dynamic loader " +
+                                                   l.soname + ", the function for " + loader);
+  if (have.insert(library.soname).second) list.libraries.push_back(library);
+  for (const auto& l : its_list.libraries)
+    if (have.insert(l.soname).second) list.libraries.push_back(l);
+  return {};
+}
+
 Result<std::string> run_ldd(const std::filesystem::path& binary) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail(ErrorCode::internal_error, errno_text("pipe2"));
@@ -315,6 +335,24 @@ int run_package(const PackageOptions& o) {
   if (!printed) return failed(printed.error().message);
   auto list = package::parse_loader_list(*printed);
   if (!list) return failed(bootstrap.string() + ": " + list.error().message);
+  if (!list->is_static) {
+    // libcurl, which the function opens with dlopen(): found where the loader finds it here.
+    void* curl = ::dlopen(client::kLibcurlSoname, RTLD_LAZY | RTLD_LOCAL);
+    link_map* map = nullptr;
+    if (curl == nullptr || ::dlinfo(curl, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr ||
+        map->l_name == nullptr || map->l_name[0] != '/') {
+      const char* why = ::dlerror();
+      return failed(std::string("cannot find ") + client::kLibcurlSoname + " on this machine: " +
+                    (why != nullptr ? why : "unknown") + " (install libcurl4-openssl-dev)");
+    }
+    package::SharedLibrary libcurl{client::kLibcurlSoname, map->l_name, false};
+    auto curl_printed = package::run_ldd(libcurl.path);
+    if (!curl_printed) return failed(curl_printed.error().message);
+    auto curl_list = package::parse_loader_list(*curl_printed);
+    if (!curl_list) return failed(libcurl.path.string() + ": " + curl_list.error().message);
+    if (auto added = package::add_opened_library(*list, libcurl, *curl_list); !added)
+      return failed(added.error().message);
+  }
   // Each library is stored as the file its path resolves to, under the name asked for.
   for (auto& l : list->libraries) {
     auto real = std::filesystem::canonical(l.path, ec);

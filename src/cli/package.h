@@ -24,11 +24,15 @@
 // `bootstrap` (0755). linux-vdso.so.1 is the kernel's and never packaged.
 //
 // The libraries are the loader's own list for the binary (`ldd`, i.e. `ld.so --list`), taken
-// on the machine packaging; symlinks are followed, so each is stored as a regular file under
-// the name the binary asks for (its SONAME). Libraries opened with dlopen() are not in that
-// list: the function's calls need none (glibc 2.34+ has the NSS files and dns modules built
-// in; OpenSSL's default provider is built into libcrypto). The package's libcurl comes from
-// the build machine, so the function finds the runtime's CA bundle itself (lambda/main.cpp).
+// on the machine packaging, plus libcurl and the loader's list for it: the function opens
+// libcurl with dlopen() for its first https request (client/curl_transport.cpp), and does not
+// link it, so that a worker starts without mapping it and its two dozen libraries. `ld.so
+// --library-path` covers dlopen() too, so the packaged libcurl is the one opened. Symlinks
+// are followed, so each library is stored as a regular file under the name asked for (its
+// SONAME). Nothing else is opened with dlopen(): glibc 2.34+ has the NSS files and dns modules
+// built in; OpenSSL's default provider is built into libcrypto. The package's libcurl comes
+// from the build machine, so the function finds the runtime's CA bundle itself
+// (lambda/main.cpp).
 //
 // The zip is deterministic: entries sorted by name, every time 1980-01-01 00:00 (DOS), unix
 // modes in the external attributes; the same inputs give the same bytes.
@@ -83,6 +87,11 @@ std::string wrapper_script(std::string_view loader_name);
 // different files (validation_error).
 Result<std::vector<ZipEntry>> plan_package(const std::filesystem::path& bootstrap,
                                            const LoaderList& list);
+
+// Adds `library` (opened with dlopen by the binary) and the libraries of `its_list` (the
+// loader's list for that library) to `list`, each soname once. Errors (validation_error): the
+// lists name different dynamic loaders.
+Status add_opened_library(LoaderList& list, const SharedLibrary& library, const LoaderList& its_list);
 
 // Writes `entries` to `output` in their order, replacing any file there only once complete.
 // Errors (internal_error) name the file or entry that failed.

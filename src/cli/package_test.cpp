@@ -52,6 +52,35 @@ TEST(LoaderList, ReadsLibrariesAndTheLoaderAndSkipsTheVdso) {
   EXPECT_TRUE(list->libraries[3].loader);
 }
 
+TEST(LoaderList, AnOpenedLibraryAndWhatItNeedsAreAddedOnce) {
+  auto list = parse_loader_list(
+      "\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x1)\n"
+      "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n"
+      "\t/lib64/ld-linux-x86-64.so.2 (0x3)\n");
+  auto curl = parse_loader_list(
+      "\tlinux-vdso.so.1 (0x9)\n"
+      "\tlibnghttp2.so.14 => /lib/x86_64-linux-gnu/libnghttp2.so.14 (0x4)\n"
+      "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n"
+      "\tlibssl.so.3 => /lib/x86_64-linux-gnu/libssl.so.3 (0x5)\n"
+      "\t/lib64/ld-linux-x86-64.so.2 (0x3)\n");
+  ASSERT_TRUE(list && curl);
+  SharedLibrary libcurl{"libcurl.so.4", "/lib/x86_64-linux-gnu/libcurl.so.4.8.0", false};
+  ASSERT_TRUE(add_opened_library(*list, libcurl, *curl));
+  std::vector<std::string> sonames;
+  for (const auto& l : list->libraries) sonames.push_back(l.soname);
+  EXPECT_EQ(sonames, (std::vector<std::string>{"libstdc++.so.6", "libc.so.6", "ld-linux-x86-64.so.2",
+                                               "libcurl.so.4", "libnghttp2.so.14", "libssl.so.3"}));
+  EXPECT_EQ(list->libraries[3].path, "/lib/x86_64-linux-gnu/libcurl.so.4.8.0");
+  ASSERT_TRUE(add_opened_library(*list, libcurl, *curl));  // already there: nothing changes
+  EXPECT_EQ(list->libraries.size(), 6u);
+
+  auto other_loader = parse_loader_list("\tlibc.so.6 => /x/libc.so.6 (0x2)\n\t/other/ld-musl.so.1 (0x3)\n");
+  ASSERT_TRUE(other_loader);
+  auto refused = add_opened_library(*list, {"libz.so.1", "/x/libz.so.1", false}, *other_loader);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("ld-musl.so.1"), std::string::npos) << refused.error().message;
+}
+
 TEST(LoaderList, KeepsOneLoaderWhenItIsAlsoListedByName) {
   auto list = parse_loader_list(
       std::string(kDebianLdd) +

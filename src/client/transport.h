@@ -75,6 +75,10 @@ struct CurlOptions {
   std::size_t max_response_bytes = 64u << 20;
 };
 
+// The library the libcurl transport opens (dlopen) when the first one is made. Programs do not
+// link it: `orderflow package` adds it, and what it needs, to the function's package.
+inline constexpr const char* kLibcurlSoname = "libcurl.so.4";
+
 // A libcurl transport (http and https only, no redirects followed). Fails only when libcurl
 // cannot create a handle.
 std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(

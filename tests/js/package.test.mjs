@@ -107,6 +107,15 @@ test('the zip has bootstrap at its root, executable, and is the same bytes every
       const m = line.trim().match(/^(\S+) => \//) ?? line.trim().match(/^\/\S*\/([^/\s]+) \(/);
       if (m) assert.ok(modes.has(`lib/${m[1]}`), `lib/${m[1]} is missing:\n${listing}`);
     }
+    // The function opens libcurl itself (for https), unlinked: it is packaged with what it needs.
+    assert.doesNotMatch(out, /libcurl/, 'bootstrap does not link libcurl (it opens it when it needs it)');
+    assert.ok(modes.has('lib/libcurl.so.4'), `libcurl is packaged:\n${listing}`);
+    const curl = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).match(/libcurl\.so\.4 \(libc6,x86-64\) => (\S+)/);
+    assert.ok(curl, 'ldconfig knows libcurl.so.4');
+    for (const line of execFileSync('ldd', [curl[1]], { encoding: 'utf8' }).split('\n')) {
+      const m = line.trim().match(/^(\S+) => \//);
+      if (m) assert.ok(modes.has(`lib/${m[1]}`), `lib/${m[1]} (for libcurl) is missing:\n${listing}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,6 +154,14 @@ test('the unpacked zip processes an order in an empty chroot against the local R
       return;
     }
     assert.equal(probe.code, 0, `the chroot's /bin/sh does not run: ${probe.stderr}`);
+
+    // libcurl, which the function opens for https, loads in the chroot from the package alone.
+    const listed = await run(CHROOT, [root, '/var/task/lib/ld-linux-x86-64.so.2', '--library-path', '/var/task/lib',
+      '--list', '/var/task/lib/libcurl.so.4'], { env: {} });
+    assert.equal(listed.code, 0, `the packaged libcurl does not load: ${listed.stdout}${listed.stderr}`);
+    const resolved = listed.stdout.split('\n').map((l) => l.trim().match(/^(\S+) => (\S+)/)).filter(Boolean);
+    assert.ok(resolved.length > 5, listed.stdout);
+    for (const [, name, where] of resolved) assert.ok(where.startsWith('/var/task/lib/'), `${name} => ${where}`);
 
     // What the local runtime starts as the function: it enters the chroot with the Lambda
     // environment it was given, pointing LAMBDA_TASK_ROOT (and Lambda's LD_LIBRARY_PATH) at
