@@ -326,7 +326,8 @@ class PlainHttpTransport final : public HttpTransport {
       if (deadline) {
         auto more = left_ms(deadline);
         if (!more) return failed(timed_out());
-        set_timeout(*more);
+        // Shortened only when that matters (a setsockopt per read would cost more than it bounds).
+        if (*more < timeout_ms_ * 9 / 10) set_timeout(*more);
       }
     }
   }
