@@ -316,7 +316,11 @@ class PlainHttpTransport final : public HttpTransport {
       if (n == 0) {  // closed by the server: the end of a body without a length, or a failure
         boost::system::error_code ec;
         if (parser->is_header_done()) parser->put_eof(ec);
-        if (parser->is_header_done() && !ec && parser->is_done()) return finish(*parser, parsed);
+        if (parser->is_header_done() && !ec && parser->is_done()) {
+          auto done = finish(*parser, parsed);
+          close_connection();  // the server closed it
+          return done;
+        }
         return failed(error(TransportError::Kind::io, received_any
                                                                    ? "connection closed mid-response"
                                                                    : "connection closed before the response"));
