@@ -554,13 +554,15 @@ StackResult<std::int64_t> count_duplicates(Stack& stack, const std::string& log_
   return count;
 }
 
-// The DLQ's messages (received with a short visibility timeout; they stay in the queue), each
-// with the function's reason for it.
+// The DLQ's messages, each with the function's reason for it, added to `seen` (by message id).
+// A message received here stays invisible for kPeekVisibilitySeconds (it stays in the queue),
+// so a later call does not see it again: `seen` keeps what earlier calls found, and the reason
+// and receive count of each entry still without a reason are read (again) from the logs.
 StackResult<std::vector<DeadLetter>> read_dead_letters(Stack& stack, const std::string& dlq_url,
                                                        const std::string& log_group,
                                                        const std::vector<InvalidOrder>& invalid,
-                                                       std::map<std::string, std::int64_t>& peeks) {
-  std::vector<DeadLetter> out;
+                                                       std::map<std::string, std::int64_t>& peeks,
+                                                       std::map<std::string, DeadLetter>& seen) {
   std::set<std::string> ids;
   for (int round = 0; round < 100; ++round) {
     auto r = stack.json_call("sqs", "AmazonSQS.ReceiveMessage",
@@ -590,11 +592,14 @@ StackResult<std::vector<DeadLetter>> read_dead_letters(Stack& stack, const std::
         d.receives = std::max<std::int64_t>(
             0, json_int(attrs->get_object().if_contains("ApproximateReceiveCount")).value_or(0) -
                    mine);
-      out.push_back(std::move(d));
+      if (auto known = seen.find(id); known != seen.end() && !known->second.reason.empty())
+        continue;  // seen before, reason and receives read then
+      seen[id] = std::move(d);
     }
     if (fresh == 0) break;
   }
-  for (auto& d : out) {
+  for (auto& [id, d] : seen) {
+    if (!d.reason.empty()) continue;
     std::vector<LogEvent> events;
     FilterRequest request;
     request.log_group = log_group;
@@ -616,6 +621,8 @@ StackResult<std::vector<DeadLetter>> read_dead_letters(Stack& stack, const std::
     }
     if (logged > 0) d.receives = logged;
   }
+  std::vector<DeadLetter> out;
+  for (const auto& [id, d] : seen) out.push_back(d);
   return out;
 }
 
@@ -752,6 +759,7 @@ class DemoRun {
     Stack& stack = *stacks_[0];
     const std::string log_group = "/aws/lambda/" + s_.function;
     std::map<std::string, std::int64_t> peeks;
+    std::map<std::string, DeadLetter> dead_seen;  // every DLQ message found so far, by id
     const auto settle_until = std::chrono::steady_clock::now() + kSettleTime;
     for (;;) {
       auto scan = scan_orders(stack, s_.table, o_.orders, run_id_, log_);
@@ -770,7 +778,7 @@ class DemoRun {
       auto duplicates = count_duplicates(stack, log_group);
       if (!duplicates) return void(failed(duplicates.error()));
       s_.duplicates_suppressed = *duplicates;
-      auto dead = read_dead_letters(stack, dlq_url_, log_group, invalid_, peeks);
+      auto dead = read_dead_letters(stack, dlq_url_, log_group, invalid_, peeks, dead_seen);
       if (!dead) return void(failed(dead.error()));
       s_.dead_lettered = std::move(*dead);
       auto rank = [&](const DeadLetter& d) {
