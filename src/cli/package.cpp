@@ -315,6 +315,27 @@ Result<std::string> read_header(const std::filesystem::path& path) {
   return header;
 }
 
+// Adds libcurl, which the function opens with dlopen(), and its libraries to `list`: libcurl
+// as the loader finds it on this machine.
+Status add_libcurl(package::LoaderList& list) {
+  void* curl = ::dlopen(client::kLibcurlSoname, RTLD_LAZY | RTLD_LOCAL);
+  link_map* map = nullptr;
+  if (curl == nullptr || ::dlinfo(curl, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr ||
+      map->l_name == nullptr || map->l_name[0] != '/') {
+    const char* why = ::dlerror();
+    return fail(ErrorCode::validation_error,
+                std::string("cannot find ") + client::kLibcurlSoname + " on this machine: " +
+                    (why != nullptr ? why : "unknown") + " (install libcurl4-openssl-dev)");
+  }
+  package::SharedLibrary libcurl{client::kLibcurlSoname, map->l_name, false};
+  auto printed = package::run_ldd(libcurl.path);
+  if (!printed) return std::unexpected(printed.error());
+  auto its_list = package::parse_loader_list(*printed);
+  if (!its_list)
+    return fail(its_list.error().code, libcurl.path.string() + ": " + its_list.error().message);
+  return package::add_opened_library(list, libcurl, *its_list);
+}
+
 int run_package(const PackageOptions& o) {
   auto failed = [](const std::string& message) {
     std::fprintf(stderr, "orderflow package: %s\n", message.c_str());
@@ -336,22 +357,7 @@ int run_package(const PackageOptions& o) {
   auto list = package::parse_loader_list(*printed);
   if (!list) return failed(bootstrap.string() + ": " + list.error().message);
   if (!list->is_static) {
-    // libcurl, which the function opens with dlopen(): found where the loader finds it here.
-    void* curl = ::dlopen(client::kLibcurlSoname, RTLD_LAZY | RTLD_LOCAL);
-    link_map* map = nullptr;
-    if (curl == nullptr || ::dlinfo(curl, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr ||
-        map->l_name == nullptr || map->l_name[0] != '/') {
-      const char* why = ::dlerror();
-      return failed(std::string("cannot find ") + client::kLibcurlSoname + " on this machine: " +
-                    (why != nullptr ? why : "unknown") + " (install libcurl4-openssl-dev)");
-    }
-    package::SharedLibrary libcurl{client::kLibcurlSoname, map->l_name, false};
-    auto curl_printed = package::run_ldd(libcurl.path);
-    if (!curl_printed) return failed(curl_printed.error().message);
-    auto curl_list = package::parse_loader_list(*curl_printed);
-    if (!curl_list) return failed(libcurl.path.string() + ": " + curl_list.error().message);
-    if (auto added = package::add_opened_library(*list, libcurl, *curl_list); !added)
-      return failed(added.error().message);
+    if (auto added = add_libcurl(*list); !added) return failed(added.error().message);
   }
   // Each library is stored as the file its path resolves to, under the name asked for.
   for (auto& l : list->libraries) {

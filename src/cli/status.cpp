@@ -67,11 +67,11 @@ std::optional<std::vector<MetricSample>> fetch_metrics(const Stack& stack) {
   if (stack.is_aws() || stack.config().endpoint_url.empty()) return std::nullopt;
   auto endpoint = client::parse_endpoint(stack.config().endpoint_url);
   if (!endpoint) return std::nullopt;
-  client::CurlOptions curl;
-  curl.connect_timeout = stack.config().connect_timeout;
-  curl.ca_file = stack.config().ca_file;
-  curl.max_response_bytes = 16u << 20;
-  auto transport = client::make_default_transport(curl);
+  client::TransportOptions options;
+  options.connect_timeout = stack.config().connect_timeout;
+  options.ca_file = stack.config().ca_file;
+  options.max_response_bytes = 16u << 20;
+  auto transport = client::make_default_transport(options);
   client::OutboundRequest req;
   req.method = "GET";
   req.url = endpoint->url("/metrics");

@@ -170,7 +170,7 @@ ClientResult<std::unique_ptr<AwsClient>> AwsClient::create(ClientConfig config, 
     if (auto ok = parse_endpoint(config.endpoint_url); !ok) return std::unexpected(ok.error());
   }
   if (!deps.transport) {
-    CurlOptions options;
+    TransportOptions options;
     options.connect_timeout = config.connect_timeout;
     options.ca_file = config.ca_file;
     deps.transport = make_default_transport(options);

@@ -151,7 +151,7 @@ TransportError::Kind classify(CURLcode code) {
 
 class CurlTransport final : public HttpTransport {
  public:
-  CurlTransport(const CurlApi& api, CURL* handle, CurlOptions options)
+  CurlTransport(const CurlApi& api, CURL* handle, TransportOptions options)
       : api_(api), curl_(handle), options_(std::move(options)) {}
   ~CurlTransport() override { api_.easy_cleanup(curl_); }
   CurlTransport(const CurlTransport&) = delete;
@@ -224,13 +224,13 @@ class CurlTransport final : public HttpTransport {
  private:
   const CurlApi& api_;
   CURL* const curl_;
-  const CurlOptions options_;
+  const TransportOptions options_;
 };
 
 }  // namespace
 
 std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(
-    const CurlOptions& options) {
+    const TransportOptions& options) {
   const auto& api = curl_api();
   if (!api) return std::unexpected(api.error());
   CURL* handle = api->easy_init();

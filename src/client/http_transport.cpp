@@ -10,7 +10,7 @@
 // request is sent again once on a new connection, as libcurl does; a failure on a new
 // connection is the caller's to retry.
 // Timeouts: OutboundRequest::timeout bounds the exchange (SO_SNDTIMEO / SO_RCVTIMEO, checked
-// against a deadline after every read); CurlOptions::connect_timeout bounds the connect.
+// against a deadline after every read); TransportOptions::connect_timeout bounds the connect.
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -20,7 +20,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
@@ -28,9 +27,9 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "aws/http_types.h"
+#include "client/config.h"
 #include "client/transport.h"
 
 namespace orderflow::client {
@@ -41,47 +40,31 @@ namespace http = boost::beast::http;
 using Steady = std::chrono::steady_clock;
 
 struct Target {
-  std::string_view authority;  // host[:port]
-  std::string host;            // without brackets for IPv6
+  std::string_view authority;  // host[:port], as the URL has it (the Host header)
+  std::string host;            // for getaddrinfo: an IPv6 literal without its brackets
   std::string port;
-  std::string_view path;       // from the first '/', query included
+  std::string_view path;       // from the first '/', query included, fragment dropped
 };
 
-// http://host[:port][/path]; nullopt for anything else.
+// http://host[:port][/path[?query]]: the authority checked by parse_endpoint (as for a
+// configured endpoint); nullopt for anything else.
 std::optional<Target> parse_http_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.size() < kScheme.size() || !aws::iequals(url.substr(0, kScheme.size()), kScheme))
     return std::nullopt;
-  std::string_view rest = url.substr(kScheme.size());
-  std::size_t slash = rest.find_first_of("/?#");
+  std::size_t path_start = url.find_first_of("/?#", kScheme.size());
+  auto endpoint = parse_endpoint(url.substr(0, path_start));
+  if (!endpoint) return std::nullopt;
   Target t;
-  t.authority = rest.substr(0, slash);
-  t.path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  t.authority = url.substr(kScheme.size(), path_start - kScheme.size());
+  t.path = path_start == std::string_view::npos ? std::string_view("/") : url.substr(path_start);
   if (t.path.starts_with('?')) return std::nullopt;  // "http://h?x": no path to put it on
-  if (std::size_t hash = t.path.find('#'); hash != std::string_view::npos)
-    t.path = t.path.substr(0, hash);
+  t.path = t.path.substr(0, t.path.find('#'));
   if (t.path.empty()) t.path = "/";
-  std::string_view a = t.authority;
-  if (a.empty() || a.find('@') != std::string_view::npos) return std::nullopt;
-  std::string_view port;
-  if (a.front() == '[') {
-    std::size_t close = a.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    t.host = std::string(a.substr(1, close - 1));
-    std::string_view after = a.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port = after.substr(1);
-    }
-  } else {
-    std::size_t colon = a.rfind(':');
-    t.host = std::string(a.substr(0, colon));
-    if (colon != std::string_view::npos) port = a.substr(colon + 1);
-  }
-  if (t.host.empty()) return std::nullopt;
-  for (char c : port)
-    if (c < '0' || c > '9') return std::nullopt;
-  t.port = port.empty() ? "80" : std::string(port);
+  std::string_view host = endpoint->host;
+  if (host.starts_with('[')) host = host.substr(1, host.size() - 2);
+  t.host = std::string(host);
+  t.port = std::to_string(endpoint->port);
   return t;
 }
 
@@ -93,7 +76,7 @@ TransportError error(TransportError::Kind kind, std::string message) {
 
 class PlainHttpTransport final : public HttpTransport {
  public:
-  explicit PlainHttpTransport(CurlOptions options) : options_(std::move(options)) {}
+  explicit PlainHttpTransport(TransportOptions options) : options_(std::move(options)) {}
   ~PlainHttpTransport() override { close_connection(); }
   PlainHttpTransport(const PlainHttpTransport&) = delete;
   PlainHttpTransport& operator=(const PlainHttpTransport&) = delete;
@@ -348,7 +331,7 @@ class PlainHttpTransport final : public HttpTransport {
     return out;
   }
 
-  const CurlOptions options_;
+  const TransportOptions options_;
   int fd_ = -1;
   std::string connected_to_;  // the authority fd_ is connected to
   std::int64_t timeout_ms_ = 0;  // the socket's current SO_RCVTIMEO / SO_SNDTIMEO
@@ -359,7 +342,7 @@ class PlainHttpTransport final : public HttpTransport {
 // http:// on PlainHttpTransport, https:// on libcurl (made when first needed).
 class DefaultTransport final : public HttpTransport {
  public:
-  explicit DefaultTransport(CurlOptions options) : options_(std::move(options)), plain_(options_) {}
+  explicit DefaultTransport(TransportOptions options) : options_(std::move(options)), plain_(options_) {}
 
   TransportResult send(const OutboundRequest& request) override {
     std::string_view url = request.url;
@@ -376,18 +359,18 @@ class DefaultTransport final : public HttpTransport {
   }
 
  private:
-  const CurlOptions options_;
+  const TransportOptions options_;
   PlainHttpTransport plain_;
   std::unique_ptr<HttpTransport> tls_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpTransport> make_plain_http_transport(const CurlOptions& options) {
+std::unique_ptr<HttpTransport> make_plain_http_transport(const TransportOptions& options) {
   return std::make_unique<PlainHttpTransport>(options);
 }
 
-std::unique_ptr<HttpTransport> make_default_transport(const CurlOptions& options) {
+std::unique_ptr<HttpTransport> make_default_transport(const TransportOptions& options) {
   return std::make_unique<DefaultTransport>(options);
 }
 

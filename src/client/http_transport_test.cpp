@@ -83,6 +83,15 @@ OutboundRequest get(const std::string& url) {
   return r;
 }
 
+// A GET answered by a server that writes `raw` after the request head, then closes.
+TransportResult get_answered_with(std::string raw) {
+  ScriptedServer server([&raw](int fd) {
+    ScriptedServer::read_head(fd);
+    ScriptedServer::write(fd, raw);
+  });
+  return make_plain_http_transport()->send(get(server.url()));
+}
+
 TEST(PlainHttpTransport, SendsMethodPathHeadersAndBodyAndReadsTheAnswer) {
   auto server = LoopbackHttpServer::start([](const ReceivedRequest&) {
     return CannedResponse{201, {{"X-Answer", "yes"}, {"Content-Type", "text/plain"}}, "created"};
@@ -161,16 +170,10 @@ TEST(PlainHttpTransport, DoesNotSendAgainWhenANewConnectionFails) {
 }
 
 TEST(PlainHttpTransport, ReadsChunkedBodiesAndSkipsInterimAnswers) {
-  ScriptedServer server([](int fd) {
-    ScriptedServer::read_head(fd);
-    ScriptedServer::write(fd,
-                          "HTTP/1.1 100 Continue\r\n\r\n"
-                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
-                          "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-    ScriptedServer::read_head(fd);  // until the client closes
-  });
-  auto transport = make_plain_http_transport();
-  auto r = transport->send(get(server.url()));
+  auto r = get_answered_with(
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "hello world");
@@ -178,23 +181,13 @@ TEST(PlainHttpTransport, ReadsChunkedBodiesAndSkipsInterimAnswers) {
 }
 
 TEST(PlainHttpTransport, ReadsABodyThatEndsWithTheConnection) {
-  ScriptedServer server([](int fd) {
-    ScriptedServer::read_head(fd);
-    ScriptedServer::write(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
-  });
-  auto transport = make_plain_http_transport();
-  auto r = transport->send(get(server.url()));
+  auto r = get_answered_with("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->body, "until the end");
 }
 
 TEST(PlainHttpTransport, AnAnswerCutShortIsAnIoError) {
-  ScriptedServer server([](int fd) {
-    ScriptedServer::read_head(fd);
-    ScriptedServer::write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
-  });
-  auto transport = make_plain_http_transport();
-  auto r = transport->send(get(server.url()));
+  auto r = get_answered_with("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().kind, TransportError::Kind::io);
   EXPECT_NE(r.error().message.find("mid-response"), std::string::npos) << r.error().message;
@@ -255,7 +248,7 @@ TEST(PlainHttpTransport, ALongerBodyThanTheLimitIsRefused) {
   auto server = LoopbackHttpServer::start(
       [](const ReceivedRequest&) { return CannedResponse{200, {}, std::string(1000, 'x')}; });
   ASSERT_NE(server, nullptr);
-  CurlOptions options;
+  TransportOptions options;
   options.max_response_bytes = 100;
   auto transport = make_plain_http_transport(options);
   auto r = transport->send(get(server->url()));

@@ -67,8 +67,8 @@ class HttpTransport {
   virtual TransportResult send(const OutboundRequest& request) = 0;
 };
 
-// Options of the transports below (the name is historical: the plain transport takes them too).
-struct CurlOptions {
+// Options of the transports below.
+struct TransportOptions {
   Millis connect_timeout{2000};
   // Certificate bundle for HTTPS; empty uses libcurl's built-in default.
   std::string ca_file;
@@ -82,16 +82,16 @@ inline constexpr const char* kLibcurlSoname = "libcurl.so.4";
 // A libcurl transport (http and https only, no redirects followed). Fails only when libcurl
 // cannot create a handle.
 std::expected<std::unique_ptr<HttpTransport>, std::string> make_curl_transport(
-    const CurlOptions& options = {});
+    const TransportOptions& options = {});
 
 // Plain HTTP/1.1 without libcurl (http_transport.cpp): http:// URLs only, one keep-alive
 // connection, a stale reused connection replaced once transparently. Anything else (https://,
 // a malformed URL, CR or LF in a header) is a Kind::invalid error.
-std::unique_ptr<HttpTransport> make_plain_http_transport(const CurlOptions& options = {});
+std::unique_ptr<HttpTransport> make_plain_http_transport(const TransportOptions& options = {});
 
 // The transport the client layer uses: http:// on the plain transport, https:// on libcurl
 // (loaded when the first https request is sent; when it cannot be, that request fails with
 // Kind::invalid).
-std::unique_ptr<HttpTransport> make_default_transport(const CurlOptions& options = {});
+std::unique_ptr<HttpTransport> make_default_transport(const TransportOptions& options = {});
 
 }  // namespace orderflow::client

@@ -194,7 +194,12 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)),
         server_(server),
         read_timer_(socket_.get_executor()),
-        write_timer_(socket_.get_executor()) {}
+        write_timer_(socket_.get_executor()) {
+    // Room for a whole typical request (SigV4 headers and a small body: 1 to 2 KiB) in one
+    // read: Beast reads at most the buffer's free capacity (512 bytes when it is new), and the
+    // buffer keeps its capacity from one request to the next.
+    buffer_.reserve(8 * 1024);
+  }
 
   ~Session() { server_.remove(this); }
 
@@ -228,10 +233,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reading_ || closing_ || draining_ || eof_ || queue_.size() >= server_.options.pipeline_limit) return;
     reading_ = true;
     parser_.emplace();
-    // Room for a whole typical request (SigV4 headers and a small body: 1 to 2 KiB) in one
-    // read: Beast reads at most the buffer's free capacity (512 bytes when it is new).
-    constexpr std::size_t kReadRoom = 8 * 1024;
-    if (buffer_.capacity() < kReadRoom) buffer_.reserve(kReadRoom);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
     parser_->body_limit(server_.options.body_limit);
     arm_read_timer(false);
