@@ -1,7 +1,12 @@
 // Engine benchmark (issue: embedded engine speed). Prints one line per figure.
 //
 //   orderflow_engine_bench [--messages N] [--backlog N] [--items N] [--threads N]
-//                          [--put-threads N] [--dir DIR] [--no-sync]
+//                          [--depth N] [--put-threads N] [--dir DIR] [--no-sync]
+//
+// send_receive_delete_batch10: `--threads` threads send batches of 10 while as many others
+// receive and delete them (blocking calls); send_receive_delete_batch10_async: `--threads`
+// threads each keep `--depth` loops of send batch -> receive -> delete batch in flight through
+// the async calls (as the server's io threads use the engine).
 //
 // All figures are with fsync on (every acknowledgement waits for its fsync), on the real Store in a temp directory.
 #include <malloc.h>
@@ -12,11 +17,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +47,7 @@ struct Args {
   long items = 200'000;
   int threads = 4;
   int put_threads = 64;  // put-if-absent callers in flight at once (group commit shares fsyncs)
+  int depth = 4;         // the async send + receive + delete: loops in flight per thread
   bool sync = true;
   std::string dir;
 };
@@ -82,13 +92,33 @@ void fill(Queues& q, const std::string& queue, long n, int threads, std::size_t 
   for (auto& t : ts) t.join();
 }
 
-// Receives and deletes `n` messages in batches of 10 from `threads` threads.
-void drain(Queues& q, const std::string& queue, long n, int threads) {
-  std::atomic<long> done{0};
+// Counts deleted messages and remembers when the `n`th was deleted: the end of a figure. (The
+// consumers still in a long poll then return only when their wait runs out, since no message
+// comes; that wait is not the engine's time.)
+class Deletions {
+ public:
+  explicit Deletions(long n) : n_(n) {}
+  void add(long k) {
+    long before = done_.fetch_add(k);
+    if (before < n_ && before + k >= n_) end_ = Clock_::now();  // one caller crosses n
+  }
+  bool all() const { return done_.load() >= n_; }
+  Clock_::time_point end() const { return end_; }  // after the consumers are joined
+
+ private:
+  long n_;
+  std::atomic<long> done_{0};
+  Clock_::time_point end_{};
+};
+
+// Receives and deletes `n` messages in batches of 10 from `threads` threads; returns when the
+// last was deleted.
+Clock_::time_point drain(Queues& q, const std::string& queue, long n, int threads) {
+  Deletions deleted(n);
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t)
     ts.emplace_back([&] {
-      while (done.load() < n) {
+      while (!deleted.all()) {
         ReceiveRequest r;
         r.max_messages = 10;
         r.wait_seconds = 1;  // long polling, as a real consumer does: no spinning on an empty queue
@@ -100,10 +130,92 @@ void drain(Queues& q, const std::string& queue, long n, int threads) {
           del.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
         auto d = q.delete_message_batch(queue, del);
         if (!d || !d->failed.empty()) die("delete failed");
-        done.fetch_add(static_cast<long>(got->size()));
+        deleted.add(static_cast<long>(got->size()));
       }
     });
   for (auto& t : ts) t.join();
+  return deleted.end();
+}
+
+// send + receive + delete in batches of 10 from `threads` threads through the engine's async
+// calls, as the server's io threads drive it: each thread runs `depth` loops (send a batch,
+// receive up to 10, delete what it got) at once; the engine answers on its own threads and each
+// answer is handed back to the thread that made the call, which makes the next call. Ends when
+// `n` messages were sent and as many deleted.
+double send_receive_delete_async(Queues& q, const std::string& queue, long n, int threads, int depth) {
+  std::atomic<long> to_send{0};
+  Deletions deleted(n);
+  std::string body(250, 'x');
+  auto t0 = Clock_::now();
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::deque<std::function<void()>> inbox;  // answers handed back to this thread
+      auto post = [&](std::function<void()> fn) {
+        {
+          std::lock_guard g(mu);
+          inbox.push_back(std::move(fn));
+        }
+        cv.notify_one();
+      };
+      int running = depth;
+      std::function<void()> step_send;
+      std::function<void()> step_receive;
+      auto finish = [&] { --running; };
+      step_receive = [&] {
+        if (deleted.all()) return finish();
+        ReceiveRequest r;
+        r.max_messages = 10;
+        r.wait_seconds = 1;
+        q.receive_async(queue, r, [&](Result<std::vector<ReceivedMessage>> got) {
+          post([&, got = std::move(got)] {
+            if (!got) die("receive failed: " + got.error().message);
+            if (got->empty()) return step_send();
+            std::vector<std::pair<std::string, std::string>> del;
+            for (std::size_t i = 0; i < got->size(); ++i)
+              del.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
+            long count = static_cast<long>(got->size());
+            q.delete_message_batch_async(queue, del, [&, count](Result<BatchOutcome<bool>> d) {
+              post([&, count, ok = d && d->failed.empty()] {
+                if (!ok) die("delete failed");
+                deleted.add(count);
+                step_send();
+              });
+            });
+          });
+        });
+      };
+      step_send = [&] {
+        long start = to_send.fetch_add(10);
+        if (start >= n) return step_receive();
+        std::vector<std::pair<std::string, SendRequest>> batch;
+        for (long i = start; i < std::min(n, start + 10); ++i) {
+          SendRequest r;
+          r.body = body;
+          batch.emplace_back("e" + std::to_string(i - start), std::move(r));
+        }
+        q.send_batch_async(queue, std::move(batch), [&](Result<BatchOutcome<SendResult>> res) {
+          post([&, ok = res && res->failed.empty()] {
+            if (!ok) die("send_batch failed");
+            step_receive();
+          });
+        });
+      };
+      for (int i = 0; i < depth; ++i) step_send();
+      std::unique_lock lk(mu);
+      while (running > 0) {
+        cv.wait(lk, [&] { return !inbox.empty(); });
+        auto fn = std::move(inbox.front());
+        inbox.pop_front();
+        lk.unlock();
+        fn();
+        lk.lock();
+      }
+    });
+  for (auto& t : ts) t.join();
+  return n / std::chrono::duration<double>(deleted.end() - t0).count();
 }
 
 // Median and 99th percentile latency of a 4 KiB write + fdatasync in `dir`: the floor under
@@ -144,6 +256,7 @@ int main(int argc, char** argv) {
     else if (k == "--items") a.items = std::atol(argv[i + 1]);
     else if (k == "--threads") a.threads = std::atoi(argv[i + 1]);
     else if (k == "--put-threads") a.put_threads = std::atoi(argv[i + 1]);
+    else if (k == "--depth") a.depth = std::atoi(argv[i + 1]);
     else if (k == "--dir") a.dir = argv[i + 1];
     else die("unknown flag " + k);
   }
@@ -167,19 +280,22 @@ int main(int argc, char** argv) {
   {
     auto t0 = Clock_::now();
     std::thread producer([&] { fill(q, "pipe", a.messages, a.threads, 250); });
-    drain(q, "pipe", a.messages, a.threads);
+    auto end = drain(q, "pipe", a.messages, a.threads);
     producer.join();
-    double s = seconds_since(t0);
+    double s = std::chrono::duration<double>(end - t0).count();
     std::printf("send_receive_delete_batch10,%.0f,messages/s\n", a.messages / s);
   }
+  if (!q.create_queue("pipe-async", {})) die("create");
+  std::printf("send_receive_delete_batch10_async,%.0f,messages/s,%d threads x %d in flight\n",
+              send_receive_delete_async(q, "pipe-async", a.messages, a.threads, a.depth), a.threads,
+              a.depth);
   // 2. receive rate on a small backlog vs a large one.
   if (!q.create_queue("small", {})) die("create");
   // Never ask to drain more than the backlog holds.
   long probe = std::min<long>({a.messages, a.backlog, 100'000});
   fill(q, "small", probe, a.threads, 250);
   auto t1 = Clock_::now();
-  drain(q, "small", probe, a.threads);
-  double small_rate = probe / seconds_since(t1);
+  double small_rate = probe / std::chrono::duration<double>(drain(q, "small", probe, a.threads) - t1).count();
   std::printf("receive_delete_small_backlog,%.0f,messages/s\n", small_rate);
 
   if (!q.create_queue("backlog", {})) die("create");
@@ -189,8 +305,7 @@ int main(int argc, char** argv) {
   std::printf("rss_with_backlog,%ld,KiB,%ld messages of 250 bytes\n", rss_kb(), a.backlog);
   std::printf("heap_in_use_with_backlog,%zu,KiB\n", mallinfo2().uordblks / 1024);
   auto t2 = Clock_::now();
-  drain(q, "backlog", probe, a.threads);
-  double big_rate = probe / seconds_since(t2);
+  double big_rate = probe / std::chrono::duration<double>(drain(q, "backlog", probe, a.threads) - t2).count();
   std::printf("receive_delete_large_backlog,%.0f,messages/s\n", big_rate);
   std::printf("large_vs_small_backlog,%.0f,%%\n", 100.0 * big_rate / small_rate);
 
