@@ -13,6 +13,8 @@
 #include <optional>
 #include <vector>
 
+#include "engine/vfs_wrap.h"
+
 namespace orderflow::engine {
 
 namespace {
@@ -86,11 +88,7 @@ std::string durable_image(std::string current, const Tracked& t) {
 
 }  // namespace
 
-struct FaultVfs::State {
-  sqlite3_vfs vfs{};
-  sqlite3_vfs* real = nullptr;
-  std::string name;
-
+struct FaultVfs::State : WrappedVfs {
   mutable std::mutex mu;
   std::map<std::string, Tracked> files;  // by full path; guarded by mu
   std::uint64_t calls = 0;               // guarded by mu
@@ -148,7 +146,7 @@ struct FaultFile {
   sqlite3_file* real;
 };
 
-constexpr std::size_t kRealOffset = (sizeof(FaultFile) + 15) & ~std::size_t{15};
+constexpr std::size_t kRealOffset = real_file_offset(sizeof(FaultFile));
 
 FaultFile* ff(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
 sqlite3_file* real_of(sqlite3_file* f) { return ff(f)->real; }
@@ -263,7 +261,7 @@ const sqlite3_io_methods kMethods = {
     x_shm_barrier, x_shm_unmap,  nullptr,       nullptr,
 };
 
-State& state_of(sqlite3_vfs* vfs) { return *static_cast<State*>(vfs->pAppData); }
+State& state_of(sqlite3_vfs* vfs) { return static_cast<State&>(wrapped_of(vfs)); }
 
 int v_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   State& st = state_of(vfs);
@@ -334,43 +332,6 @@ int v_delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
   return rc;
 }
 
-int v_access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
-  return state_of(vfs).real->xAccess(state_of(vfs).real, name, flags, out);
-}
-int v_full_pathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
-  return state_of(vfs).real->xFullPathname(state_of(vfs).real, name, n, out);
-}
-void* v_dl_open(sqlite3_vfs* vfs, const char* name) {
-  return state_of(vfs).real->xDlOpen(state_of(vfs).real, name);
-}
-void v_dl_error(sqlite3_vfs* vfs, int n, char* out) { state_of(vfs).real->xDlError(state_of(vfs).real, n, out); }
-void (*v_dl_sym(sqlite3_vfs* vfs, void* h, const char* sym))(void) {
-  return state_of(vfs).real->xDlSym(state_of(vfs).real, h, sym);
-}
-void v_dl_close(sqlite3_vfs* vfs, void* h) { state_of(vfs).real->xDlClose(state_of(vfs).real, h); }
-int v_randomness(sqlite3_vfs* vfs, int n, char* out) {
-  return state_of(vfs).real->xRandomness(state_of(vfs).real, n, out);
-}
-int v_sleep(sqlite3_vfs* vfs, int us) { return state_of(vfs).real->xSleep(state_of(vfs).real, us); }
-int v_current_time(sqlite3_vfs* vfs, double* out) {
-  return state_of(vfs).real->xCurrentTime(state_of(vfs).real, out);
-}
-int v_get_last_error(sqlite3_vfs* vfs, int n, char* out) {
-  return state_of(vfs).real->xGetLastError(state_of(vfs).real, n, out);
-}
-int v_current_time_int64(sqlite3_vfs* vfs, sqlite3_int64* out) {
-  return state_of(vfs).real->xCurrentTimeInt64(state_of(vfs).real, out);
-}
-int v_set_system_call(sqlite3_vfs* vfs, const char* name, sqlite3_syscall_ptr fn) {
-  return state_of(vfs).real->xSetSystemCall(state_of(vfs).real, name, fn);
-}
-sqlite3_syscall_ptr v_get_system_call(sqlite3_vfs* vfs, const char* name) {
-  return state_of(vfs).real->xGetSystemCall(state_of(vfs).real, name);
-}
-const char* v_next_system_call(sqlite3_vfs* vfs, const char* name) {
-  return state_of(vfs).real->xNextSystemCall(state_of(vfs).real, name);
-}
-
 }  // namespace
 
 FaultVfs::FaultVfs(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -378,37 +339,9 @@ FaultVfs::FaultVfs(std::unique_ptr<State> state) : state_(std::move(state)) {}
 FaultVfs::~FaultVfs() { sqlite3_vfs_unregister(&state_->vfs); }
 
 Result<std::unique_ptr<FaultVfs>> FaultVfs::install(const std::string& name) {
-  if (sqlite3_initialize() != SQLITE_OK) return fail(ErrorCode::internal_error, "fault vfs: sqlite3_initialize failed");
-  if (sqlite3_vfs_find(name.c_str()) != nullptr)
-    return fail(ErrorCode::internal_error, "fault vfs: a VFS named " + name + " exists");
   auto st = std::make_unique<State>();
-  st->real = sqlite3_vfs_find(nullptr);
-  if (st->real == nullptr) return fail(ErrorCode::internal_error, "fault vfs: no default VFS");
-  st->name = name;
-  sqlite3_vfs& v = st->vfs;
-  v.iVersion = std::min(st->real->iVersion, 3);
-  v.szOsFile = static_cast<int>(kRealOffset) + st->real->szOsFile;
-  v.mxPathname = st->real->mxPathname;
-  v.zName = st->name.c_str();
-  v.pAppData = st.get();
-  v.xOpen = v_open;
-  v.xDelete = v_delete;
-  v.xAccess = v_access;
-  v.xFullPathname = v_full_pathname;
-  v.xDlOpen = v_dl_open;
-  v.xDlError = v_dl_error;
-  v.xDlSym = v_dl_sym;
-  v.xDlClose = v_dl_close;
-  v.xRandomness = v_randomness;
-  v.xSleep = v_sleep;
-  v.xCurrentTime = v_current_time;
-  v.xGetLastError = v_get_last_error;
-  v.xCurrentTimeInt64 = v_current_time_int64;
-  v.xSetSystemCall = v_set_system_call;
-  v.xGetSystemCall = v_get_system_call;
-  v.xNextSystemCall = v_next_system_call;
-  if (sqlite3_vfs_register(&v, 0) != SQLITE_OK)
-    return fail(ErrorCode::internal_error, "fault vfs: cannot register " + name);
+  if (auto s = register_wrapped_vfs(*st, "", name, sizeof(FaultFile), v_open, v_delete); !s)
+    return fail(ErrorCode::internal_error, "fault " + s.error().message);
   return std::unique_ptr<FaultVfs>(new FaultVfs(std::move(st)));
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/util.h"
+#include "engine/wal_vfs.h"
 
 namespace orderflow::engine {
 
@@ -63,6 +64,9 @@ struct Stmt {
 }  // namespace
 
 struct Store::Impl {
+  // The VFS both connections use (wal_vfs.h); closed after them (the members outlive ~Impl's
+  // body, which closes the connections).
+  std::unique_ptr<WalVfs> vfs;
   sqlite3* db = nullptr;
   sqlite3* reader = nullptr;  // read-only connection for get(); guarded by reader_mu
   Stmt get_stmt;              // guarded by reader_mu
@@ -370,7 +374,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
                 "cannot create data directory " + dir.string() + ": " + ec.message());
   auto impl = std::make_unique<Impl>();
   auto path = (dir / "orderflow.db").string();
-  const char* vfs = options.vfs.empty() ? nullptr : options.vfs.c_str();
+  auto wal_vfs = WalVfs::install(options.vfs);
+  if (!wal_vfs) return std::unexpected(wal_vfs.error());
+  impl->vfs = std::move(*wal_vfs);
+  const char* vfs = impl->vfs->name().c_str();
   if (sqlite3_open_v2(path.c_str(), &impl->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       vfs) != SQLITE_OK) {

@@ -1,0 +1,36 @@
+// The plumbing shared by the SQLite VFSes that wrap another one (wal_vfs.h, and the tests'
+// fault_vfs.h): a wrapper's file is its own header followed by the wrapped VFS's file, and
+// every VFS method but opening and deleting a file goes straight to the wrapped VFS.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <string>
+
+#include "common/result.h"
+
+namespace orderflow::engine {
+
+// A wrapper's state starts with this (pAppData of `vfs` points at it).
+struct WrappedVfs {
+  sqlite3_vfs vfs{};
+  sqlite3_vfs* real = nullptr;  // the wrapped VFS
+  std::string name;
+};
+
+// Where the wrapped VFS's file starts inside a wrapper's file whose own header is `header`
+// bytes.
+constexpr std::size_t real_file_offset(std::size_t header) { return (header + 15) & ~std::size_t{15}; }
+
+// Fills `w.vfs` to wrap the VFS called `base` (empty: the default) as `name`, with files of
+// `header` bytes of the wrapper's own before the wrapped VFS's, `open` and `remove` as xOpen
+// and xDelete, and everything else forwarded; then registers it (not as the default). Fails
+// when `base` does not exist or a VFS called `name` does. Undo with sqlite3_vfs_unregister.
+Status register_wrapped_vfs(WrappedVfs& w, const std::string& base, std::string name, std::size_t header,
+                            int (*open)(sqlite3_vfs*, const char*, sqlite3_file*, int, int*),
+                            int (*remove)(sqlite3_vfs*, const char*, int));
+
+inline WrappedVfs& wrapped_of(sqlite3_vfs* vfs) { return *static_cast<WrappedVfs*>(vfs->pAppData); }
+
+}  // namespace orderflow::engine
