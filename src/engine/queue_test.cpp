@@ -837,5 +837,41 @@ TEST(QueueBodyCache, BodiesKeptOnlyOnDiskAreReadBackExactly) {
   EXPECT_EQ(back, std::set<std::string>(bodies.begin(), bodies.end()));
 }
 
+// Bodies read back for one receive may be neighbours on disk or far apart (other messages of
+// the queue delayed or in flight between them): each comes back as it was sent.
+TEST(QueueBodyCache, BodiesOfScatteredMessagesAreReadBackExactly) {
+  for (int every : {1, 3, 7}) {  // every `every`th message is ready, the others delayed
+    SCOPED_TRACE("every " + std::to_string(every));
+    testing::TempDir dir;
+    ManualClock clock;
+    auto store = Store::open(dir.path());
+    ASSERT_TRUE(store);
+    QueuesOptions o;
+    o.body_cache_bytes = 0;
+    auto qs = Queues::open(**store, clock, o);
+    ASSERT_TRUE(qs);
+    Queues& q = **qs;
+    ASSERT_TRUE(q.create_queue("q", {}));
+    std::set<std::string> ready;
+    for (int i = 0; i < 10 * every; ++i) {
+      SendRequest r;
+      r.body = "m" + std::to_string(i) + std::string(static_cast<std::size_t>(i * 37 % 500), 'b');
+      if (i % every != 0) r.delay_seconds = 900;
+      else ready.insert(r.body);
+      ASSERT_TRUE(q.send("q", r));
+    }
+    ReceiveRequest rr;
+    rr.max_messages = 10;
+    auto got = q.receive("q", rr);
+    ASSERT_TRUE(got) << got.error().message;
+    std::set<std::string> bodies;
+    for (auto& m : *got) {
+      bodies.insert(m.body);
+      EXPECT_EQ(m.md5_of_body, md5_hex(m.body));
+    }
+    EXPECT_EQ(bodies, ready);
+  }
+}
+
 }  // namespace
 }  // namespace orderflow::engine

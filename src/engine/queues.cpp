@@ -716,13 +716,60 @@ struct Queues::Impl {
                       attrs.empty() ? std::string() : md5_of_message_attributes(attrs)};
   }
 
+  // The bodies of the messages `seqs` of `q`, in that order: from memory, and those no longer
+  // there from their durable records, neighbours (the oldest messages of a backlog) in one read.
+  Result<std::vector<std::string>> bodies_of(const Queue& q, const std::vector<std::uint64_t>& seqs) const {
+    std::vector<std::string> out(seqs.size());
+    std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
+    std::size_t stored = 0;
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      const Msg& m = q.msgs.at(seqs[i]);
+      if (!m.body.empty()) {
+        out[i] = m.body;
+        continue;
+      }
+      ++stored;
+      lo = std::min(lo, seqs[i]);
+      hi = std::max(hi, seqs[i]);
+    }
+    if (stored == 0) return out;
+    if (stored == 1 || hi - lo >= 4 * stored) {  // alone, or far apart: one read each
+      for (std::size_t i = 0; i < seqs.size(); ++i) {
+        if (!out[i].empty()) continue;
+        auto body = body_of(q, q.msgs.at(seqs[i]));
+        if (!body) return std::unexpected(body.error());
+        out[i] = std::move(*body);
+      }
+      return out;
+    }
+    auto recs = store.get_range(Space::message, message_key(q.id, lo), message_key(q.id, hi), hi - lo + 1);
+    if (!recs) return std::unexpected(recs.error());
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+      if (!out[i].empty()) continue;
+      std::string key = message_key(q.id, seqs[i]);
+      auto it = std::lower_bound(recs->begin(), recs->end(), key,  // the records are in key order
+                                 [](const auto& rec, const std::string& k) { return rec.first < k; });
+      if (it == recs->end() || it->first != key)
+        return fail(ErrorCode::internal_error, "message record missing from the store");
+      Msg tmp;
+      std::string sender;
+      if (!decode_message(it->second, tmp, out[i], sender))
+        return fail(ErrorCode::internal_error, "corrupt message record in the store");
+    }
+    return out;
+  }
+
   Result<ReceivedMessage> snapshot(const Queue& q, const Msg& m) const {
-    ReceivedMessage r;
     auto body = body_of(q, m);
     if (!body) return std::unexpected(body.error());
+    return snapshot(q, m, std::move(*body));
+  }
+
+  ReceivedMessage snapshot(const Queue& q, const Msg& m, std::string body) const {
+    ReceivedMessage r;
     r.message_id = format_id(m.id);
     r.receipt_handle = make_handle(q.id, m.seq, m.receive_count);
-    r.body = std::move(*body);
+    r.body = std::move(body);
     r.md5_of_body = md5_hex(r.body);
     r.attributes = m.attributes();
     r.sender_id = senders[m.sender];
@@ -773,13 +820,14 @@ struct Queues::Impl {
   Result<std::vector<ReceivedMessage>> take(Queue& q, int max, int visibility, std::int64_t now, WriteBatch& b,
                                             bool in_process = false) {
     std::vector<ReceivedMessage> out;
+    std::vector<std::uint64_t> taken;  // message sequence numbers (a DLQ move reshapes q.msgs)
     refresh(q, now, b);
     Queue* dlq = nullptr;
     if (q.cfg.redrive) {
       dlq = find_by_arn(q.cfg.redrive->dead_letter_target_arn);
       if (dlq == &q) dlq = nullptr;
     }
-    while (static_cast<int>(out.size()) < max && !q.ready.empty()) {
+    while (static_cast<int>(taken.size()) < max && !q.ready.empty()) {
       std::uint64_t seq = *q.ready.begin();
       Msg& m = q.msgs.at(seq);
       if (dlq != nullptr && m.receive_count >= q.cfg.redrive->max_receive_count) {
@@ -794,10 +842,11 @@ struct Queues::Impl {
       m.visible_ms = now + static_cast<std::int64_t>(visibility) * 1000;
       q.pending.emplace(m.visible_ms, seq);
       b.put(Space::message_state, message_key(q.id, seq), encode_state(m));
-      auto snap = snapshot(q, m);
-      if (!snap) return std::unexpected(snap.error());
-      out.push_back(std::move(*snap));
+      taken.push_back(seq);
     }
+    auto bodies = bodies_of(q, taken);
+    if (!bodies) return std::unexpected(bodies.error());
+    for (std::size_t i = 0; i < taken.size(); ++i) out.push_back(snapshot(q, q.msgs.at(taken[i]), std::move((*bodies)[i])));
     return out;
   }
 

@@ -70,6 +70,7 @@ struct Store::Impl {
   sqlite3* db = nullptr;
   sqlite3* reader = nullptr;  // read-only connection for get(); guarded by reader_mu
   Stmt get_stmt;              // guarded by reader_mu
+  Stmt range_stmt;            // guarded by reader_mu
   std::mutex reader_mu;
   Stmt put_stmt, del_stmt, begin_stmt, commit_stmt, rollback_stmt;
 
@@ -141,7 +142,7 @@ struct Store::Impl {
     if (writer.joinable()) writer.join();
     if (syncer.joinable()) syncer.join();
     if (reporter.joinable()) reporter.join();
-    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt}) {
+    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt, &range_stmt}) {
       sqlite3_finalize(st->s);
       st->s = nullptr;
     }
@@ -432,6 +433,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
     if (sqlite3_prepare_v2(impl->reader, "SELECT value FROM kv WHERE space=?1 AND key=?2", -1,
                            &impl->get_stmt.s, nullptr) != SQLITE_OK)
       return std::unexpected(storage_error(impl->reader, "prepare get"));
+    if (sqlite3_prepare_v2(impl->reader,
+                           "SELECT key, value FROM kv WHERE space=?1 AND key>=?2 AND key<=?3 ORDER BY key LIMIT ?4",
+                           -1, &impl->range_stmt.s, nullptr) != SQLITE_OK)
+      return std::unexpected(storage_error(impl->reader, "prepare range"));
     return {};
   };
   if (auto s = setup(); !s) return std::unexpected(s.error());
@@ -496,6 +501,29 @@ Result<std::optional<std::string>> Store::get(Space space, std::string_view key)
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return std::unexpected(storage_error(impl_->reader, "read"));
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::get_range(Space space, std::string_view from,
+                                                                           std::string_view to,
+                                                                           std::size_t limit) const {
+  std::lock_guard g(impl_->reader_mu);
+  sqlite3_stmt* st = impl_->range_stmt.s;
+  sqlite3_bind_int(st, 1, static_cast<int>(space));
+  sqlite3_bind_blob(st, 2, from.data(), static_cast<int>(from.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(st, 3, to.data(), static_cast<int>(to.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto k = static_cast<const char*>(sqlite3_column_blob(st, 0));
+    auto v = static_cast<const char*>(sqlite3_column_blob(st, 1));
+    out.emplace_back(std::string(k != nullptr ? k : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0))),
+                     std::string(v != nullptr ? v : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 1))));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return std::unexpected(storage_error(impl_->reader, "read"));
   return out;
 }
 

@@ -41,6 +41,9 @@
 // the process loses nothing committed (the kernel keeps the written pages); only a power loss
 // inside that window may, and then the batch is lost whole, with everything after it.
 //
+// I/O: SQLite runs on the VFS of wal_vfs.h, which hands each committed transaction's WAL
+// frames to the kernel in one write (SQLite alone makes two per page).
+//
 // On-disk format: table `kv(space INTEGER, key BLOB, value BLOB, PRIMARY KEY(space, key))`
 // WITHOUT ROWID, and `meta(name TEXT PRIMARY KEY, value TEXT)` holding `schema_version`.
 // Keys and values are opaque bytes owned by the service that wrote them.
@@ -55,6 +58,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -155,6 +159,10 @@ class Store {
   // Reads one record through a separate read-only connection: sees what is durable (committed),
   // never blocks on the writer's fsync. nullopt when there is no such record. Thread-safe.
   Result<std::optional<std::string>> get(Space space, std::string_view key) const;
+  // Like get(), for every record of `space` with a key in [from, to], in key order, at most
+  // `limit` of them: one walk of the table for neighbouring records. Thread-safe.
+  Result<std::vector<std::pair<std::string, std::string>>> get_range(Space space, std::string_view from,
+                                                                      std::string_view to, std::size_t limit) const;
 
   // Number of group commits and batches so far (for benchmarks and tests).
   std::uint64_t commits() const;
