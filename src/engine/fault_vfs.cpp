@@ -139,17 +139,16 @@ using State = FaultVfs::State;
 
 // The wrapper file: our header, then the real VFS's file at kRealOffset.
 struct FaultFile {
-  sqlite3_file base;
+  WrappedFile w;      // first: SQLite's file and the real VFS's
   State* st;
   std::string path;   // empty: not tracked (temporary files)
   bool dirsync;       // the real VFS syncs the directory on this file's first xSync
-  sqlite3_file* real;
 };
 
 constexpr std::size_t kRealOffset = real_file_offset(sizeof(FaultFile));
 
 FaultFile* ff(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
-sqlite3_file* real_of(sqlite3_file* f) { return ff(f)->real; }
+sqlite3_file* real_of(sqlite3_file* f) { return ff(f)->w.real; }
 
 sqlite3_int64 size_of(sqlite3_file* real) {
   sqlite3_int64 n = 0;
@@ -169,7 +168,7 @@ void save_undo(Tracked& t, sqlite3_file* real, std::uint64_t lo, std::uint64_t h
 
 int x_close(sqlite3_file* f) {
   FaultFile* p = ff(f);
-  int rc = p->real->pMethods != nullptr ? p->real->pMethods->xClose(p->real) : SQLITE_OK;
+  int rc = p->w.real->pMethods != nullptr ? p->w.real->pMethods->xClose(p->w.real) : SQLITE_OK;
   p->~FaultFile();
   return rc;
 }
@@ -183,7 +182,7 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   State& st = *p->st;
   std::lock_guard g(st.mu);
   if (int rc = st.gate(SQLITE_IOERR_WRITE); rc != 0) return rc;
-  auto size = static_cast<std::uint64_t>(size_of(p->real));
+  auto size = static_cast<std::uint64_t>(size_of(p->w.real));
   auto end = static_cast<std::uint64_t>(off) + static_cast<std::uint64_t>(n);
   if (st.full && end > size) {
     ++st.injected;
@@ -191,9 +190,9 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   }
   if (!p->path.empty()) {
     auto it = st.files.find(p->path);
-    if (it != st.files.end()) save_undo(it->second, p->real, static_cast<std::uint64_t>(off), std::min(end, size));
+    if (it != st.files.end()) save_undo(it->second, p->w.real, static_cast<std::uint64_t>(off), std::min(end, size));
   }
-  return p->real->pMethods->xWrite(p->real, buf, n, off);
+  return p->w.real->pMethods->xWrite(p->w.real, buf, n, off);
 }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -204,10 +203,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   if (!p->path.empty()) {
     auto it = st.files.find(p->path);
     if (it != st.files.end())
-      save_undo(it->second, p->real, static_cast<std::uint64_t>(size),
-                static_cast<std::uint64_t>(size_of(p->real)));
+      save_undo(it->second, p->w.real, static_cast<std::uint64_t>(size),
+                static_cast<std::uint64_t>(size_of(p->w.real)));
   }
-  return p->real->pMethods->xTruncate(p->real, size);
+  return p->w.real->pMethods->xTruncate(p->w.real, size);
 }
 
 int x_sync(sqlite3_file* f, int flags) {
@@ -215,11 +214,11 @@ int x_sync(sqlite3_file* f, int flags) {
   State& st = *p->st;
   std::lock_guard g(st.mu);
   if (int rc = st.gate(SQLITE_IOERR_FSYNC); rc != 0) return rc;
-  int rc = p->real->pMethods->xSync(p->real, flags);
+  int rc = p->w.real->pMethods->xSync(p->w.real, flags);
   if (rc != SQLITE_OK || p->path.empty()) return rc;
   auto it = st.files.find(p->path);
   if (it != st.files.end()) {
-    it->second.synced_size = static_cast<std::uint64_t>(size_of(p->real));
+    it->second.synced_size = static_cast<std::uint64_t>(size_of(p->w.real));
     it->second.undo.clear();
   }
   if (p->dirsync) {
@@ -232,55 +231,29 @@ int x_sync(sqlite3_file* f, int flags) {
 int x_file_size(sqlite3_file* f, sqlite3_int64* out) {
   return real_of(f)->pMethods->xFileSize(real_of(f), out);
 }
-int x_lock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); }
-int x_unlock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); }
-int x_check_reserved(sqlite3_file* f, int* out) {
-  return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
-}
-int x_file_control(sqlite3_file* f, int op, void* arg) {
-  return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
-}
-int x_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
-int x_device_characteristics(sqlite3_file* f) {
-  return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
-}
-int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-  return real_of(f)->pMethods->xShmMap(real_of(f), region, size, extend, out);
-}
-int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
-  return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
-}
-void x_shm_barrier(sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return real_of(f)->pMethods->xShmUnmap(real_of(f), del); }
 
-// Version 2: shared memory (WAL) but no xFetch, so SQLite never writes through a mapping.
-const sqlite3_io_methods kMethods = {
-    2,           x_close,        x_read,        x_write,         x_truncate,
-    x_sync,      x_file_size,    x_lock,        x_unlock,        x_check_reserved,
-    x_file_control, x_sector_size, x_device_characteristics, x_shm_map, x_shm_lock,
-    x_shm_barrier, x_shm_unmap,  nullptr,       nullptr,
-};
+const sqlite3_io_methods kMethods = wrapped_io_methods(x_close, x_read, x_write, x_truncate, x_sync, x_file_size);
 
 State& state_of(sqlite3_vfs* vfs) { return static_cast<State&>(wrapped_of(vfs)); }
 
 int v_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   State& st = state_of(vfs);
   auto* p = new (file) FaultFile{};
-  p->base.pMethods = nullptr;
+  p->w.base.pMethods = nullptr;
   p->st = &st;
-  p->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
-  std::memset(p->real, 0, static_cast<std::size_t>(st.real->szOsFile));
+  p->w.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
+  std::memset(p->w.real, 0, static_cast<std::size_t>(st.real->szOsFile));
   bool tracked = name != nullptr && (flags & SQLITE_OPEN_DELETEONCLOSE) == 0;
   std::lock_guard g(st.mu);
   struct stat sb {};
   bool existed = tracked && ::stat(name, &sb) == 0;
-  int rc = st.real->xOpen(st.real, name, p->real, flags, out_flags);
+  int rc = st.real->xOpen(st.real, name, p->w.real, flags, out_flags);
   if (rc != SQLITE_OK) {
     p->~FaultFile();
     file->pMethods = nullptr;
     return rc;
   }
-  p->base.pMethods = &kMethods;
+  p->w.base.pMethods = &kMethods;
   if (!tracked) return rc;
   p->path = name;
   int type = flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_SUPER_JOURNAL | SQLITE_OPEN_WAL);

@@ -784,19 +784,34 @@ TEST_F(QueueTest, AnInProcessReceiveIsRefundedOnceWhenTheProcessStops) {
 namespace orderflow::engine {
 namespace {
 
-// With no body cache every body lives only on disk: receives, dead-letter moves and move tasks
-// must read it back exactly.
-TEST(QueueBodyCache, BodiesKeptOnlyOnDiskAreReadBackExactly) {
+// Queues with no body cache: every body lives only on disk.
+class QueueBodyCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Store::open(dir_.path());
+    ASSERT_TRUE(s);
+    store_ = std::move(*s);
+    QueuesOptions o;
+    o.body_cache_bytes = 0;
+    auto qs = Queues::open(*store_, clock_, o);
+    ASSERT_TRUE(qs);
+    queues_ = std::move(*qs);
+  }
+  void TearDown() override {
+    queues_.reset();
+    store_.reset();
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Queues> queues_;
+};
+
+// Receives, dead-letter moves and move tasks must read a body kept only on disk back exactly.
+TEST_F(QueueBodyCache, BodiesKeptOnlyOnDiskAreReadBackExactly) {
   using namespace std::chrono_literals;
-  testing::TempDir dir;
-  ManualClock clock;
-  auto store = Store::open(dir.path());
-  ASSERT_TRUE(store);
-  QueuesOptions o;
-  o.body_cache_bytes = 0;
-  auto qs = Queues::open(**store, clock, o);
-  ASSERT_TRUE(qs);
-  Queues& q = **qs;
+  Queues& q = *queues_;
   ASSERT_TRUE(q.create_queue("dlq", {}));
   ASSERT_TRUE(q.create_queue("orders", {{"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":1})"}}));
   for (int i = 0; i < 30; ++i) {
@@ -839,30 +854,23 @@ TEST(QueueBodyCache, BodiesKeptOnlyOnDiskAreReadBackExactly) {
 
 // Bodies read back for one receive may be neighbours on disk or far apart (other messages of
 // the queue delayed or in flight between them): each comes back as it was sent.
-TEST(QueueBodyCache, BodiesOfScatteredMessagesAreReadBackExactly) {
+TEST_F(QueueBodyCache, BodiesOfScatteredMessagesAreReadBackExactly) {
+  Queues& q = *queues_;
   for (int every : {1, 3, 7}) {  // every `every`th message is ready, the others delayed
     SCOPED_TRACE("every " + std::to_string(every));
-    testing::TempDir dir;
-    ManualClock clock;
-    auto store = Store::open(dir.path());
-    ASSERT_TRUE(store);
-    QueuesOptions o;
-    o.body_cache_bytes = 0;
-    auto qs = Queues::open(**store, clock, o);
-    ASSERT_TRUE(qs);
-    Queues& q = **qs;
-    ASSERT_TRUE(q.create_queue("q", {}));
+    std::string name = "q" + std::to_string(every);
+    ASSERT_TRUE(q.create_queue(name, {}));
     std::set<std::string> ready;
     for (int i = 0; i < 10 * every; ++i) {
       SendRequest r;
       r.body = "m" + std::to_string(i) + std::string(static_cast<std::size_t>(i * 37 % 500), 'b');
       if (i % every != 0) r.delay_seconds = 900;
       else ready.insert(r.body);
-      ASSERT_TRUE(q.send("q", r));
+      ASSERT_TRUE(q.send(name, r));
     }
     ReceiveRequest rr;
     rr.max_messages = 10;
-    auto got = q.receive("q", rr);
+    auto got = q.receive(name, rr);
     ASSERT_TRUE(got) << got.error().message;
     std::set<std::string> bodies;
     for (auto& m : *got) {

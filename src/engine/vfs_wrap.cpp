@@ -35,7 +35,50 @@ const char* v_next_system_call(sqlite3_vfs* vfs, const char* name) {
   return real(vfs)->xNextSystemCall(real(vfs), name);
 }
 
+sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<WrappedFile*>(f)->real; }
+int x_lock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); }
+int x_unlock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); }
+int x_check_reserved(sqlite3_file* f, int* out) { return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out); }
+int x_file_control(sqlite3_file* f, int op, void* arg) {
+  return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
+}
+int x_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
+int x_device_characteristics(sqlite3_file* f) { return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f)); }
+int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  return real_of(f)->pMethods->xShmMap(real_of(f), region, size, extend, out);
+}
+int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
+}
+void x_shm_barrier(sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); }
+int x_shm_unmap(sqlite3_file* f, int del) { return real_of(f)->pMethods->xShmUnmap(real_of(f), del); }
+
 }  // namespace
+
+sqlite3_io_methods wrapped_io_methods(int (*close)(sqlite3_file*), int (*read)(sqlite3_file*, void*, int, sqlite3_int64),
+                                      int (*write)(sqlite3_file*, const void*, int, sqlite3_int64),
+                                      int (*truncate)(sqlite3_file*, sqlite3_int64), int (*sync)(sqlite3_file*, int),
+                                      int (*file_size)(sqlite3_file*, sqlite3_int64*)) {
+  sqlite3_io_methods m{};
+  m.iVersion = 2;
+  m.xClose = close;
+  m.xRead = read;
+  m.xWrite = write;
+  m.xTruncate = truncate;
+  m.xSync = sync;
+  m.xFileSize = file_size;
+  m.xLock = x_lock;
+  m.xUnlock = x_unlock;
+  m.xCheckReservedLock = x_check_reserved;
+  m.xFileControl = x_file_control;
+  m.xSectorSize = x_sector_size;
+  m.xDeviceCharacteristics = x_device_characteristics;
+  m.xShmMap = x_shm_map;
+  m.xShmLock = x_shm_lock;
+  m.xShmBarrier = x_shm_barrier;
+  m.xShmUnmap = x_shm_unmap;
+  return m;
+}
 
 Status register_wrapped_vfs(WrappedVfs& w, const std::string& base, std::string name, std::size_t header,
                             int (*open)(sqlite3_vfs*, const char*, sqlite3_file*, int, int*),

@@ -33,4 +33,18 @@ Status register_wrapped_vfs(WrappedVfs& w, const std::string& base, std::string 
 
 inline WrappedVfs& wrapped_of(sqlite3_vfs* vfs) { return *static_cast<WrappedVfs*>(vfs->pAppData); }
 
+// A wrapper's file starts with this.
+struct WrappedFile {
+  sqlite3_file base;   // what SQLite sees (pMethods)
+  sqlite3_file* real;  // the wrapped VFS's file, inside the same allocation
+};
+
+// A wrapper's I/O methods: the given functions for the calls it changes, every other call
+// forwarded to the wrapped file. Version 2: shared memory (WAL) but no xFetch, so memory-mapped
+// I/O stays off (as it is by default) and SQLite never writes through a mapping.
+sqlite3_io_methods wrapped_io_methods(int (*close)(sqlite3_file*), int (*read)(sqlite3_file*, void*, int, sqlite3_int64),
+                                      int (*write)(sqlite3_file*, const void*, int, sqlite3_int64),
+                                      int (*truncate)(sqlite3_file*, sqlite3_int64), int (*sync)(sqlite3_file*, int),
+                                      int (*file_size)(sqlite3_file*, sqlite3_int64*));
+
 }  // namespace orderflow::engine

@@ -20,8 +20,7 @@ constexpr int kFrameHeader = 24;  // a WAL frame: this header, then one page
 constexpr int kWalHeader = 32;    // at the start of the WAL file
 
 struct File {
-  sqlite3_file base;
-  sqlite3_file* real;
+  WrappedFile w;  // first: SQLite's file and the real VFS's
   bool wal;  // only a WAL's writes are gathered
   std::mutex mu;
   std::string pending;  // guarded by mu: bytes for [pending_at, pending_at + size)
@@ -39,7 +38,7 @@ File* file_of(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 // Writes the buffer; it is empty afterwards, whatever the outcome. Caller holds mu.
 int flush(File& p) {
   if (p.pending.empty()) return SQLITE_OK;
-  int rc = p.real->pMethods->xWrite(p.real, p.pending.data(), static_cast<int>(p.pending.size()), p.pending_at);
+  int rc = p.w.real->pMethods->xWrite(p.w.real, p.pending.data(), static_cast<int>(p.pending.size()), p.pending_at);
   p.pending.clear();
   return rc;
 }
@@ -60,7 +59,7 @@ bool is_commit_header(const void* buf) {
 
 int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   File& p = *file_of(f);
-  if (!p.wal) return p.real->pMethods->xWrite(p.real, buf, n, off);
+  if (!p.wal) return p.w.real->pMethods->xWrite(p.w.real, buf, n, off);
   std::lock_guard g(p.mu);
   if (n == kWalHeader && off == 0) p.end = 0;  // the WAL starts over: its header comes first
   bool appends = off >= p.end;  // else SQLite rewrites a frame written before (a spilled page
@@ -73,7 +72,7 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
       return rc;
     }
   }
-  if (!appends || size > WalVfs::kMaxPending) return p.real->pMethods->xWrite(p.real, buf, n, off);
+  if (!appends || size > WalVfs::kMaxPending) return p.w.real->pMethods->xWrite(p.w.real, buf, n, off);
   if (p.pending.empty()) p.pending_at = off;
   p.pending.append(static_cast<const char*>(buf), size);
   p.end = std::max(p.end, off + n);
@@ -94,14 +93,14 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
 int x_close(sqlite3_file* f) {
   File* p = file_of(f);
   int written = flushed(f);
-  int rc = p->real->pMethods != nullptr ? p->real->pMethods->xClose(p->real) : SQLITE_OK;
+  int rc = p->w.real->pMethods != nullptr ? p->w.real->pMethods->xClose(p->w.real) : SQLITE_OK;
   p->~File();
   return written != SQLITE_OK ? written : rc;
 }
 
 int x_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->real->pMethods->xRead(file_of(f)->real, buf, n, off);
+  return file_of(f)->w.real->pMethods->xRead(file_of(f)->w.real, buf, n, off);
 }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -110,59 +109,36 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
     std::lock_guard g(file_of(f)->mu);
     file_of(f)->end = std::min(file_of(f)->end, size);
   }
-  return file_of(f)->real->pMethods->xTruncate(file_of(f)->real, size);
+  return file_of(f)->w.real->pMethods->xTruncate(file_of(f)->w.real, size);
 }
 
 int x_sync(sqlite3_file* f, int flags) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->real->pMethods->xSync(file_of(f)->real, flags);
+  return file_of(f)->w.real->pMethods->xSync(file_of(f)->w.real, flags);
 }
 
 int x_file_size(sqlite3_file* f, sqlite3_int64* out) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->real->pMethods->xFileSize(file_of(f)->real, out);
+  return file_of(f)->w.real->pMethods->xFileSize(file_of(f)->w.real, out);
 }
 
-sqlite3_file* real_of(sqlite3_file* f) { return file_of(f)->real; }
-int x_lock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); }
-int x_unlock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); }
-int x_check_reserved(sqlite3_file* f, int* out) { return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out); }
-int x_file_control(sqlite3_file* f, int op, void* arg) {
-  return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
-}
-int x_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
-int x_device_characteristics(sqlite3_file* f) { return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f)); }
-int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
-  return real_of(f)->pMethods->xShmMap(real_of(f), region, size, extend, out);
-}
-int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
-  return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
-}
-void x_shm_barrier(sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); }
-int x_shm_unmap(sqlite3_file* f, int del) { return real_of(f)->pMethods->xShmUnmap(real_of(f), del); }
 
-// Version 2: shared memory (WAL), no xFetch (memory-mapped I/O stays off, as it is by default).
-const sqlite3_io_methods kMethods = {
-    2,           x_close,        x_read,        x_write,         x_truncate,
-    x_sync,      x_file_size,    x_lock,        x_unlock,        x_check_reserved,
-    x_file_control, x_sector_size, x_device_characteristics, x_shm_map, x_shm_lock,
-    x_shm_barrier, x_shm_unmap,  nullptr,       nullptr,
-};
+const sqlite3_io_methods kMethods = wrapped_io_methods(x_close, x_read, x_write, x_truncate, x_sync, x_file_size);
 
 int v_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   sqlite3_vfs* real = wrapped_of(vfs).real;
   auto* p = new (file) File{};
-  p->base.pMethods = nullptr;
-  p->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
-  std::memset(p->real, 0, static_cast<std::size_t>(real->szOsFile));
+  p->w.base.pMethods = nullptr;
+  p->w.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
+  std::memset(p->w.real, 0, static_cast<std::size_t>(real->szOsFile));
   p->wal = (flags & SQLITE_OPEN_WAL) != 0;
-  int rc = real->xOpen(real, name, p->real, flags, out_flags);
+  int rc = real->xOpen(real, name, p->w.real, flags, out_flags);
   if (rc != SQLITE_OK) {
     p->~File();
     file->pMethods = nullptr;
     return rc;
   }
-  p->base.pMethods = &kMethods;
+  p->w.base.pMethods = &kMethods;
   return rc;
 }
 

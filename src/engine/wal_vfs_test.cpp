@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "engine/fault_vfs.h"
@@ -88,6 +89,29 @@ void copy_as_after_a_crash(const std::filesystem::path& db, const std::filesyste
   std::filesystem::copy_file(db.string() + "-wal", to.string() + "-wal");
 }
 
+// The VFS over the default one, a data directory, and the recovery of a crash copy.
+class WalVfsOverDefault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto v = WalVfs::install("");
+    ASSERT_TRUE(v) << v.error().message;
+    vfs_ = std::move(*v);
+  }
+  const char* vfs() const { return vfs_->name().c_str(); }
+  std::filesystem::path file(const std::string& name) const { return dir_.path() / name; }
+  // A connection to a copy of `db` as a crash would leave it: opening it recovers from the WAL,
+  // which keeps only frames whose checksums hold.
+  std::unique_ptr<Db> recovered(const std::filesystem::path& db) const {
+    auto copy = dir_.path() / ("copy-of-" + db.filename().string());
+    copy_as_after_a_crash(db, copy);
+    return std::make_unique<Db>(copy, nullptr);
+  }
+
+ private:
+  testing::TempDir dir_;
+  std::unique_ptr<WalVfs> vfs_;
+};
+
 std::unique_ptr<WalVfs> wal_vfs_over_counter() {
   auto v = WalVfs::install(counting_vfs().name());
   EXPECT_TRUE(v) << v.error().message;
@@ -117,46 +141,33 @@ TEST(WalVfs, ATransactionOfManyFramesIsOneWrite) {
   EXPECT_GE(plain, 24u);  // two writes per frame without it
 }
 
-TEST(WalVfs, ACommittedTransactionIsInTheFileWhenTheCommitReturns) {
-  testing::TempDir dir;
-  auto vfs = WalVfs::install("");
-  ASSERT_TRUE(vfs);
-  auto file = dir.path() / "a.db";
-  Db writer(file, (*vfs)->name().c_str());
-  Db reader(file, nullptr);  // another connection, reading the files through the plain VFS
+TEST_F(WalVfsOverDefault, ACommittedTransactionIsInTheFileWhenTheCommitReturns) {
+  auto db = file("a.db");
+  Db writer(db, vfs());
+  Db reader(db, nullptr);  // another connection, reading the files through the plain VFS
   for (int round = 0; round < 20; ++round) {
     ASSERT_EQ(writer.put(round * 10, round * 10 + 10, 500 + round * 100, static_cast<char>('a' + round)), SQLITE_OK);
     EXPECT_EQ(reader.count(), (round + 1) * 10);
     EXPECT_EQ(reader.value(round * 10 + 9), std::string(500 + round * 100, static_cast<char>('a' + round)));
   }
-  copy_as_after_a_crash(file, dir.path() / "copy.db");
-  Db copy(dir.path() / "copy.db", nullptr);  // recovers from the WAL: every frame checksum must hold
-  EXPECT_EQ(copy.count(), 200);
-  EXPECT_EQ(copy.value(199), std::string(2400, 't'));
+  auto copy = recovered(db);
+  EXPECT_EQ(copy->count(), 200);
+  EXPECT_EQ(copy->value(199), std::string(2400, 't'));
 }
 
-TEST(WalVfs, TransactionsLargerThanOneWriteStayWhole) {
-  testing::TempDir dir;
-  auto vfs = WalVfs::install("");
-  ASSERT_TRUE(vfs);
-  auto file = dir.path() / "big.db";
-  Db db(file, (*vfs)->name().c_str());
+TEST_F(WalVfsOverDefault, TransactionsLargerThanOneWriteStayWhole) {
+  Db db(file("big.db"), vfs());
   // 4 rows of 300 KB: 1.2 MB of frames, more than the unix VFS writes in one call (128 KiB).
   ASSERT_EQ(db.put(0, 4, 300 * 1024, 'x'), SQLITE_OK) << db.error();
   ASSERT_EQ(db.put(10, 11, 100, 'y'), SQLITE_OK) << db.error();
-  copy_as_after_a_crash(file, dir.path() / "copy.db");
-  Db copy(dir.path() / "copy.db", nullptr);
-  EXPECT_EQ(copy.count(), 5);
-  EXPECT_EQ(copy.value(3), std::string(300 * 1024, 'x'));
-  EXPECT_EQ(copy.value(10), std::string(100, 'y'));
+  auto copy = recovered(file("big.db"));
+  EXPECT_EQ(copy->count(), 5);
+  EXPECT_EQ(copy->value(3), std::string(300 * 1024, 'x'));
+  EXPECT_EQ(copy->value(10), std::string(100, 'y'));
 }
 
-TEST(WalVfs, ASpilledTransactionThatRewritesItsFramesRecovers) {
-  testing::TempDir dir;
-  auto vfs = WalVfs::install("");
-  ASSERT_TRUE(vfs);
-  auto file = dir.path() / "spill.db";
-  Db db(file, (*vfs)->name().c_str());
+TEST_F(WalVfsOverDefault, ASpilledTransactionThatRewritesItsFramesRecovers) {
+  Db db(file("spill.db"), vfs());
   ASSERT_EQ(db.exec("PRAGMA cache_size=10"), SQLITE_OK);  // the pages spill into the WAL mid-transaction
   std::string sql = "BEGIN;";
   for (int pass = 0; pass < 3; ++pass)  // each pass rewrites pages already spilled
@@ -164,11 +175,10 @@ TEST(WalVfs, ASpilledTransactionThatRewritesItsFramesRecovers) {
       sql += "INSERT OR REPLACE INTO t VALUES(" + std::to_string(k) + ", randomblob(" +
              std::to_string(400 + pass) + "));";
   ASSERT_EQ(db.exec(sql + "COMMIT;"), SQLITE_OK) << db.error();
-  copy_as_after_a_crash(file, dir.path() / "copy.db");
-  Db copy(dir.path() / "copy.db", nullptr);
-  EXPECT_EQ(copy.count(), 200);
-  EXPECT_EQ(copy.value(150).size(), 402u);
-  EXPECT_EQ(copy.exec("PRAGMA integrity_check"), SQLITE_OK);
+  auto copy = recovered(file("spill.db"));
+  EXPECT_EQ(copy->count(), 200);
+  EXPECT_EQ(copy->value(150).size(), 402u);
+  EXPECT_EQ(copy->exec("PRAGMA integrity_check"), SQLITE_OK);
 }
 
 TEST(WalVfs, AFailedWriteFailsTheCommitAndTheNextOneWorks) {
