@@ -369,6 +369,7 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     std::string table = "bench-" + run_id;
     create_table(*setup, table);
     std::vector<long> counts;
+    ::sync();  // starts on a settled disk, not in the write-back of the SQS figures before it
     put_rate = put_items(target, a, table, "t", body, &counts);
     emit("dynamodb_put_item", put_rate, "requests/s");
     for (auto& n : counts) n = std::max(1L, n);  // a thread that put nothing reads key 0 of thread 0
@@ -414,6 +415,7 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     run_count(target, fill_threads, probe, 10, [&](long i, client::AwsClient& c) {
       send_batch(c, small, body, static_cast<int>(std::min<long>(10, probe - i)));
     });
+    ::sync();  // each drain starts on a settled disk, not in the write-back of the fill before it
     double small_rate = drain(target, small, probe, a.threads);
     std::string large = create_queue(*setup, "bench-backlog-" + run_id);
     double fill_rate = run_count(target, fill_threads, a.backlog, 10, [&](long i, client::AwsClient& c) {
@@ -421,6 +423,7 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     });
     emit("sqs_backlog_fill", fill_rate, "messages/s");
     if (!target.pids.empty()) emit("rss_with_backlog", static_cast<double>(tree_rss_kib(target.pids)), "KiB");
+    ::sync();
     double large_rate = drain(target, large, probe, a.threads);
     emit("sqs_receive_delete_small_backlog", small_rate, "messages/s");
     emit("sqs_receive_delete_large_backlog", large_rate, "messages/s");
@@ -448,6 +451,7 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     });
     emit("dynamodb_table_fill", fill_rate, "items/s");
     if (!target.pids.empty()) emit("rss_with_large_table", static_cast<double>(tree_rss_kib(target.pids)), "KiB");
+    ::sync();  // as for the small table: not in the write-back of the fill
     double big_put = put_items(target, a, big, "p", body, nullptr);
     double big_get = get_items(target, a, big, [&](int, std::uint64_t r) {
       return "k" + std::to_string(r % static_cast<std::uint64_t>(a.table_items));
