@@ -69,6 +69,24 @@ void die(const std::string& what) {
   std::exit(1);
 }
 
+// The SendMessageBatch entries for messages [start, min(n, start + 10)), each with `body`.
+std::vector<std::pair<std::string, SendRequest>> batch_of(long start, long n, const std::string& body) {
+  std::vector<std::pair<std::string, SendRequest>> batch;
+  for (long i = start; i < std::min(n, start + 10); ++i) {
+    SendRequest r;
+    r.body = body;
+    batch.emplace_back("e" + std::to_string(i - start), std::move(r));
+  }
+  return batch;
+}
+
+// The DeleteMessageBatch entries for what a receive got.
+std::vector<std::pair<std::string, std::string>> deletions_of(const std::vector<ReceivedMessage>& got) {
+  std::vector<std::pair<std::string, std::string>> del;
+  for (std::size_t i = 0; i < got.size(); ++i) del.emplace_back("d" + std::to_string(i), got[i].receipt_handle);
+  return del;
+}
+
 // Fills `queue` with `n` messages of `size` bytes from `threads` threads in batches of 10.
 void fill(Queues& q, const std::string& queue, long n, int threads, std::size_t size) {
   std::atomic<long> next{0};
@@ -79,13 +97,7 @@ void fill(Queues& q, const std::string& queue, long n, int threads, std::size_t 
       for (;;) {
         long start = next.fetch_add(10);
         if (start >= n) return;
-        std::vector<std::pair<std::string, SendRequest>> batch;
-        for (long i = start; i < std::min(n, start + 10); ++i) {
-          SendRequest r;
-          r.body = body;
-          batch.emplace_back("e" + std::to_string(i - start), std::move(r));
-        }
-        auto res = q.send_batch(queue, std::move(batch));
+        auto res = q.send_batch(queue, batch_of(start, n, body));
         if (!res || !res->failed.empty()) die("send_batch failed");
       }
     });
@@ -125,10 +137,7 @@ Clock_::time_point drain(Queues& q, const std::string& queue, long n, int thread
         auto got = q.receive(queue, r);
         if (!got) die("receive failed: " + got.error().message);
         if (got->empty()) continue;
-        std::vector<std::pair<std::string, std::string>> del;
-        for (std::size_t i = 0; i < got->size(); ++i)
-          del.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
-        auto d = q.delete_message_batch(queue, del);
+        auto d = q.delete_message_batch(queue, deletions_of(*got));
         if (!d || !d->failed.empty()) die("delete failed");
         deleted.add(static_cast<long>(got->size()));
       }
@@ -173,11 +182,8 @@ double send_receive_delete_async(Queues& q, const std::string& queue, long n, in
           post([&, got = std::move(got)] {
             if (!got) die("receive failed: " + got.error().message);
             if (got->empty()) return step_send();
-            std::vector<std::pair<std::string, std::string>> del;
-            for (std::size_t i = 0; i < got->size(); ++i)
-              del.emplace_back("d" + std::to_string(i), (*got)[i].receipt_handle);
             long count = static_cast<long>(got->size());
-            q.delete_message_batch_async(queue, del, [&, count](Result<BatchOutcome<bool>> d) {
+            q.delete_message_batch_async(queue, deletions_of(*got), [&, count](Result<BatchOutcome<bool>> d) {
               post([&, count, ok = d && d->failed.empty()] {
                 if (!ok) die("delete failed");
                 deleted.add(count);
@@ -190,13 +196,7 @@ double send_receive_delete_async(Queues& q, const std::string& queue, long n, in
       step_send = [&] {
         long start = to_send.fetch_add(10);
         if (start >= n) return step_receive();
-        std::vector<std::pair<std::string, SendRequest>> batch;
-        for (long i = start; i < std::min(n, start + 10); ++i) {
-          SendRequest r;
-          r.body = body;
-          batch.emplace_back("e" + std::to_string(i - start), std::move(r));
-        }
-        q.send_batch_async(queue, std::move(batch), [&](Result<BatchOutcome<SendResult>> res) {
+        q.send_batch_async(queue, batch_of(start, n, body), [&](Result<BatchOutcome<SendResult>> res) {
           post([&, ok = res && res->failed.empty()] {
             if (!ok) die("send_batch failed");
             step_receive();

@@ -148,7 +148,6 @@ struct FaultFile {
 constexpr std::size_t kRealOffset = real_file_offset(sizeof(FaultFile));
 
 FaultFile* ff(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
-sqlite3_file* real_of(sqlite3_file* f) { return ff(f)->w.real; }
 
 sqlite3_int64 size_of(sqlite3_file* real) {
   sqlite3_int64 n = 0;
@@ -239,10 +238,8 @@ State& state_of(sqlite3_vfs* vfs) { return static_cast<State&>(wrapped_of(vfs));
 int v_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   State& st = state_of(vfs);
   auto* p = new (file) FaultFile{};
-  p->w.base.pMethods = nullptr;
+  attach_real_file(p->w, file, kRealOffset, *st.real);
   p->st = &st;
-  p->w.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
-  std::memset(p->w.real, 0, static_cast<std::size_t>(st.real->szOsFile));
   bool tracked = name != nullptr && (flags & SQLITE_OPEN_DELETEONCLOSE) == 0;
   std::lock_guard g(st.mu);
   struct stat sb {};

@@ -629,17 +629,22 @@ struct Queues::Impl {
     return f;
   }
 
+  // The body in a message's durable record (nullptr: there is no record).
+  static Result<std::string> body_in(const std::string* record) {
+    if (record == nullptr) return fail(ErrorCode::internal_error, "message record missing from the store");
+    Msg tmp;
+    std::string body, sender;
+    if (!decode_message(*record, tmp, body, sender))
+      return fail(ErrorCode::internal_error, "corrupt message record in the store");
+    return body;
+  }
+
   // The body of `m`, from memory or from its durable record.
   Result<std::string> body_of(const Queue& q, const Msg& m) const {
     if (!m.body.empty()) return m.body;
     auto rec = store.get(Space::message, message_key(q.id, m.seq));
     if (!rec) return std::unexpected(rec.error());
-    if (!*rec) return fail(ErrorCode::internal_error, "message record missing from the store");
-    Msg tmp;
-    std::string body, sender;
-    if (!decode_message(**rec, tmp, body, sender))
-      return fail(ErrorCode::internal_error, "corrupt message record in the store");
-    return body;
+    return body_in(*rec ? &**rec : nullptr);
   }
 
   // Makes due messages visible and drops expired ones. Returns how many became visible.
@@ -733,7 +738,7 @@ struct Queues::Impl {
       hi = std::max(hi, seqs[i]);
     }
     if (stored == 0) return out;
-    if (stored == 1 || hi - lo >= 4 * stored) {  // alone, or far apart: one read each
+    if (hi - lo >= 4 * stored) {  // far apart: one read each
       for (std::size_t i = 0; i < seqs.size(); ++i) {
         if (!out[i].empty()) continue;
         auto body = body_of(q, q.msgs.at(seqs[i]));
@@ -749,12 +754,9 @@ struct Queues::Impl {
       std::string key = message_key(q.id, seqs[i]);
       auto it = std::lower_bound(recs->begin(), recs->end(), key,  // the records are in key order
                                  [](const auto& rec, const std::string& k) { return rec.first < k; });
-      if (it == recs->end() || it->first != key)
-        return fail(ErrorCode::internal_error, "message record missing from the store");
-      Msg tmp;
-      std::string sender;
-      if (!decode_message(it->second, tmp, out[i], sender))
-        return fail(ErrorCode::internal_error, "corrupt message record in the store");
+      auto body = body_in(it != recs->end() && it->first == key ? &it->second : nullptr);
+      if (!body) return std::unexpected(body.error());
+      out[i] = std::move(*body);
     }
     return out;
   }
@@ -846,7 +848,8 @@ struct Queues::Impl {
     }
     auto bodies = bodies_of(q, taken);
     if (!bodies) return std::unexpected(bodies.error());
-    for (std::size_t i = 0; i < taken.size(); ++i) out.push_back(snapshot(q, q.msgs.at(taken[i]), std::move((*bodies)[i])));
+    for (std::size_t i = 0; i < taken.size(); ++i)
+      out.push_back(snapshot(q, q.msgs.at(taken[i]), std::move((*bodies)[i])));
     return out;
   }
 

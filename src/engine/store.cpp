@@ -55,6 +55,12 @@ Error storage_error(sqlite3* db, std::string_view what) {
                    (db != nullptr ? sqlite3_errmsg(db) : "cannot open database")};
 }
 
+// Column `i` of the current row as bytes (a NULL or empty blob is empty).
+std::string_view column_bytes(sqlite3_stmt* st, int i) {
+  auto p = static_cast<const char*>(sqlite3_column_blob(st, i));
+  return {p != nullptr ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st, i))};
+}
+
 // RAII for prepared statements.
 struct Stmt {
   sqlite3_stmt* s = nullptr;
@@ -475,13 +481,7 @@ Status Store::scan(Space space,
     return std::unexpected(storage_error(impl_->db, "scan"));
   sqlite3_bind_int(q.s, 1, static_cast<int>(space));
   int rc;
-  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) {
-    auto k = static_cast<const char*>(sqlite3_column_blob(q.s, 0));
-    auto kn = static_cast<std::size_t>(sqlite3_column_bytes(q.s, 0));
-    auto v = static_cast<const char*>(sqlite3_column_blob(q.s, 1));
-    auto vn = static_cast<std::size_t>(sqlite3_column_bytes(q.s, 1));
-    fn(std::string_view(k != nullptr ? k : "", kn), std::string_view(v != nullptr ? v : "", vn));
-  }
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) fn(column_bytes(q.s, 0), column_bytes(q.s, 1));
   if (rc != SQLITE_DONE) return std::unexpected(storage_error(impl_->db, "scan"));
   return {};
 }
@@ -493,10 +493,7 @@ Result<std::optional<std::string>> Store::get(Space space, std::string_view key)
   sqlite3_bind_blob(st, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
   int rc = sqlite3_step(st);
   std::optional<std::string> out;
-  if (rc == SQLITE_ROW) {
-    auto v = static_cast<const char*>(sqlite3_column_blob(st, 0));
-    out.emplace(v != nullptr ? v : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-  }
+  if (rc == SQLITE_ROW) out.emplace(column_bytes(st, 0));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -515,12 +512,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::get_range(Space 
   sqlite3_bind_int64(st, 4, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, INT64_MAX)));
   std::vector<std::pair<std::string, std::string>> out;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    auto k = static_cast<const char*>(sqlite3_column_blob(st, 0));
-    auto v = static_cast<const char*>(sqlite3_column_blob(st, 1));
-    out.emplace_back(std::string(k != nullptr ? k : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 0))),
-                     std::string(v != nullptr ? v : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 1))));
-  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.emplace_back(column_bytes(st, 0), column_bytes(st, 1));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE) return std::unexpected(storage_error(impl_->reader, "read"));

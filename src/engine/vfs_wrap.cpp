@@ -35,7 +35,6 @@ const char* v_next_system_call(sqlite3_vfs* vfs, const char* name) {
   return real(vfs)->xNextSystemCall(real(vfs), name);
 }
 
-sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<WrappedFile*>(f)->real; }
 int x_lock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); }
 int x_unlock(sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); }
 int x_check_reserved(sqlite3_file* f, int* out) { return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out); }

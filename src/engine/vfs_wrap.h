@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "common/result.h"
@@ -38,6 +39,18 @@ struct WrappedFile {
   sqlite3_file base;   // what SQLite sees (pMethods)
   sqlite3_file* real;  // the wrapped VFS's file, inside the same allocation
 };
+
+// The wrapped VFS's file of a wrapper's file.
+inline sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<WrappedFile*>(f)->real; }
+
+// For a wrapper's xOpen: points `w.real` at the wrapped VFS's file, `offset` bytes into `file`
+// (real_file_offset of the wrapper's header), zeroed for `real`'s xOpen; `w` has no methods
+// until the wrapper sets them (an open that fails leaves it so).
+inline void attach_real_file(WrappedFile& w, sqlite3_file* file, std::size_t offset, const sqlite3_vfs& real) {
+  w.base.pMethods = nullptr;
+  w.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + offset);
+  std::memset(w.real, 0, static_cast<std::size_t>(real.szOsFile));
+}
 
 // A wrapper's I/O methods: the given functions for the calls it changes, every other call
 // forwarded to the wrapped file. Version 2: shared memory (WAL) but no xFetch, so memory-mapped

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -61,7 +60,8 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   File& p = *file_of(f);
   if (!p.wal) return p.w.real->pMethods->xWrite(p.w.real, buf, n, off);
   std::lock_guard g(p.mu);
-  if (n == kWalHeader && off == 0) p.end = 0;  // the WAL starts over: its header comes first
+  bool restart = n == kWalHeader && off == 0;  // the WAL starts over: its header comes first
+  if (restart) p.end = 0;
   bool appends = off >= p.end;  // else SQLite rewrites a frame written before (a spilled page
                                 // changed again, or the checksums after such a change)
   auto size = static_cast<std::size_t>(n);
@@ -85,7 +85,7 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
     write_now = p.commit_next;
     p.page_next = p.commit_next = false;
   } else {  // the WAL header at a restart; anything else is written at once
-    write_now = !(n == kWalHeader && off == 0);
+    write_now = !restart;
   }
   return write_now ? flush(p) : SQLITE_OK;
 }
@@ -100,7 +100,7 @@ int x_close(sqlite3_file* f) {
 
 int x_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->w.real->pMethods->xRead(file_of(f)->w.real, buf, n, off);
+  return real_of(f)->pMethods->xRead(real_of(f), buf, n, off);
 }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -109,28 +109,25 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
     std::lock_guard g(file_of(f)->mu);
     file_of(f)->end = std::min(file_of(f)->end, size);
   }
-  return file_of(f)->w.real->pMethods->xTruncate(file_of(f)->w.real, size);
+  return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 
 int x_sync(sqlite3_file* f, int flags) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->w.real->pMethods->xSync(file_of(f)->w.real, flags);
+  return real_of(f)->pMethods->xSync(real_of(f), flags);
 }
 
 int x_file_size(sqlite3_file* f, sqlite3_int64* out) {
   if (int rc = flushed(f); rc != SQLITE_OK) return rc;
-  return file_of(f)->w.real->pMethods->xFileSize(file_of(f)->w.real, out);
+  return real_of(f)->pMethods->xFileSize(real_of(f), out);
 }
-
 
 const sqlite3_io_methods kMethods = wrapped_io_methods(x_close, x_read, x_write, x_truncate, x_sync, x_file_size);
 
 int v_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   sqlite3_vfs* real = wrapped_of(vfs).real;
   auto* p = new (file) File{};
-  p->w.base.pMethods = nullptr;
-  p->w.real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kRealOffset);
-  std::memset(p->w.real, 0, static_cast<std::size_t>(real->szOsFile));
+  attach_real_file(p->w, file, kRealOffset, *real);
   p->wal = (flags & SQLITE_OPEN_WAL) != 0;
   int rc = real->xOpen(real, name, p->w.real, flags, out_flags);
   if (rc != SQLITE_OK) {
