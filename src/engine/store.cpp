@@ -172,6 +172,45 @@ struct Store::Impl {
     return {};
   }
 
+  // Schema 1 -> 2, in one transaction: each Space::item record (table number + encoded key)
+  // becomes a Space::item_row record (table number + row number; a table's rows numbered from
+  // 1 in key order), and the version becomes 2. A crash before the commit leaves version 1.
+  Status upgrade_from_1() {
+    if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+    auto convert = [&]() -> Status {
+      Stmt sel, ins;
+      std::string select = "SELECT key, value FROM kv WHERE space=" +
+                           std::to_string(static_cast<int>(Space::item)) + " ORDER BY key";
+      std::string insert = "INSERT INTO kv(space, key, value) VALUES(" +
+                           std::to_string(static_cast<int>(Space::item_row)) + ", ?1, ?2)";
+      if (auto s = prepare(sel, select.c_str()); !s) return s;
+      if (auto s = prepare(ins, insert.c_str()); !s) return s;
+      std::string table;
+      std::uint64_t row = 0;
+      int rc;
+      // The rows written land outside the range being read (another space).
+      while ((rc = sqlite3_step(sel.s)) == SQLITE_ROW) {
+        std::string_view key = column_bytes(sel.s, 0), value = column_bytes(sel.s, 1);
+        if (key.size() < 8) continue;  // not an item record: dropped below
+        if (key.substr(0, 8) != table) table = key.substr(0, 8), row = 0;
+        std::string new_key = table;
+        put_u64_be(new_key, ++row);
+        sqlite3_bind_blob(ins.s, 1, new_key.data(), static_cast<int>(new_key.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins.s, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+        if (!step_done(ins)) return std::unexpected(storage_error(db, "convert items"));
+      }
+      if (rc != SQLITE_DONE) return std::unexpected(storage_error(db, "read items"));
+      std::string drop = "DELETE FROM kv WHERE space=" + std::to_string(static_cast<int>(Space::item)) +
+                         "; UPDATE meta SET value='2' WHERE name='schema_version'";
+      return exec(drop.c_str());
+    };
+    if (auto s = convert(); !s) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    return exec("COMMIT");
+  }
+
   bool step_done(Stmt& st) {
     int rc = sqlite3_step(st.s);
     sqlite3_reset(st.s);
@@ -412,10 +451,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
     int rc = sqlite3_step(q.s);
     if (rc == SQLITE_ROW) {
       std::string v = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0));
-      if (v != std::to_string(kSchemaVersion))
+      sqlite3_reset(q.s);
+      if (v == "1") {
+        if (auto s = impl->upgrade_from_1(); !s) return s;
+      } else if (v != std::to_string(kSchemaVersion)) {
         return fail(ErrorCode::internal_error,
                     "data directory " + dir.string() + " has schema version " + v +
                         ", this orderflow needs " + std::to_string(kSchemaVersion));
+      }
     } else if (rc == SQLITE_DONE) {
       std::string sql = "INSERT INTO meta(name, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";

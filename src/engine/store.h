@@ -73,12 +73,14 @@ enum class Space : std::uint8_t {
   topic = 4,          // key: topic name
   subscription = 5,   // key: subscription id
   table = 6,          // key: table name
-  item = 7,           // key: table id + encoded primary key
+  item = 7,           // schema version 1 only: key table number + encoded primary key (see
+                      // Store::open: converted to item_row)
   move_task = 8,      // key: task handle
   counter = 9,        // key: counter name; value: uint64 (id allocators)
   log_group = 10,     // key: log group name (logs.h)
   log_stream = 11,    // key: log group id + stream name
   log_event = 12,     // key: log stream id + sequence
+  item_row = 13,      // key: table number + row number (u64 big-endian each); value: the item
 };
 
 class WriteBatch {
@@ -119,10 +121,14 @@ struct StoreOptions {
 
 class Store {
  public:
-  inline static constexpr int kSchemaVersion = 1;
+  // 2: a table's items are stored under Space::item_row, in the order they were first
+  // written; 1 stored them under Space::item, in key order.
+  inline static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed) `dir`/orderflow.db. Fails when the directory cannot be created,
-  // the file is not an orderflow database, or its schema_version differs from kSchemaVersion.
+  // the file is not an orderflow database, or its schema_version is neither kSchemaVersion nor
+  // 1. A version 1 database is converted in one transaction (its items get rows numbered in key
+  // order, per table) before open returns.
   static Result<std::unique_ptr<Store>> open(const std::filesystem::path& dir,
                                              StoreOptions options = {});
 

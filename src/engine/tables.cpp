@@ -112,16 +112,26 @@ struct Table {
   ProvisionedThroughput throughput;
   bool deletion_protection = false;
 
-  std::map<std::string, Item> items;  // order-preserving encoded key -> item
-  std::uint64_t size_bytes = 0;       // sum of item_size over items
+  // An item and the number of its row in the store. Rows are numbered in the order the items
+  // were first written (Space::item_row: table number + row number), so that new items are
+  // appended to the store's B-tree, whatever their keys: a commit of many new items rewrites a
+  // page or two instead of one page per item (random keys, such as UUID order ids, would
+  // otherwise touch a page each). A replaced item keeps its row.
+  struct Stored {
+    Item item;
+    std::uint64_t row = 0;
+  };
+  std::map<std::string, Stored> items;  // order-preserving encoded key -> item
+  std::uint64_t size_bytes = 0;         // sum of item_size over items
+  std::uint64_t next_row = 1;           // above every row of `items`
 
   bool is_key(std::string_view attr) const {
     return attr == hash.name || (range && attr == range->name);
   }
-  std::string store_key(std::string_view ekey) const {
+  std::string row_key(std::uint64_t row) const {
     std::string out;
     put_u64_be(out, num);
-    out.append(ekey);
+    put_u64_be(out, row);
     return out;
   }
   Item key_of(const Item& item) const {
@@ -489,19 +499,20 @@ struct Tables::Impl {
 
   const Item* lookup(const Table& t, const std::string& ekey) const {
     auto it = t.items.find(ekey);
-    return it == t.items.end() ? nullptr : &it->second;
+    return it == t.items.end() ? nullptr : &it->second.item;
   }
 
   // Replaces (or with nullopt erases) the item at `ekey` in memory and records it in `batch`.
   void write(Table& t, const std::string& ekey, std::optional<Item> item, WriteBatch& batch) {
     auto it = t.items.find(ekey);
-    if (it != t.items.end()) t.size_bytes -= ddb::item_size(it->second);
+    if (it != t.items.end()) t.size_bytes -= ddb::item_size(it->second.item);
     if (item) {
       t.size_bytes += ddb::item_size(*item);
-      batch.put(Space::item, t.store_key(ekey), ddb::encode_item(*item));
-      t.items.insert_or_assign(ekey, std::move(*item));
+      if (it == t.items.end()) it = t.items.emplace(ekey, Table::Stored{{}, t.next_row++}).first;
+      batch.put(Space::item_row, t.row_key(it->second.row), ddb::encode_item(*item));
+      it->second.item = std::move(*item);
     } else if (it != t.items.end()) {
-      batch.erase(Space::item, t.store_key(ekey));
+      batch.erase(Space::item_row, t.row_key(it->second.row));
       t.items.erase(it);
     }
   }
@@ -654,21 +665,41 @@ Result<std::unique_ptr<Tables>> Tables::open(Store& store, Clock& clock, TablesO
       impl->next_num = std::max(impl->next_num, get_u64_be(value));
   });
   if (!st) return std::unexpected(st.error());
-  st = store.scan(Space::item, [&](std::string_view key, std::string_view value) {
-    if (!bad || key.size() < 8) return;
+  // Rows are read in row order; an item's key is its key attributes'. Two rows of one key
+  // cannot arise (a replaced item keeps its row); should the store hold them anyway, the later
+  // row (the later write) wins and the other is erased.
+  WriteBatch stale;
+  st = store.scan(Space::item_row, [&](std::string_view key, std::string_view value) {
+    if (!bad || key.size() != 16) return;
     auto it = by_num.find(get_u64_be(key.substr(0, 8)));
-    if (it == by_num.end()) return;  // records of a dropped table: never read again
+    if (it == by_num.end()) return;  // rows of a dropped table: never read again
+    Table& t = *it->second;
+    std::uint64_t row = get_u64_be(key.substr(8));
     auto item = ddb::decode_item(value);
     if (!item) {
       bad = std::unexpected(item.error());
       return;
     }
-    Table& t = *it->second;
+    auto ekey = key_from_item(t, *item);
+    if (!ekey) {
+      bad = fail(ErrorCode::internal_error,
+                 "table " + t.name + ": stored item without a valid key: " + ekey.error().message);
+      return;
+    }
+    t.next_row = std::max(t.next_row, row + 1);
+    auto [slot, fresh] = t.items.try_emplace(std::move(*ekey));
+    if (!fresh) {
+      stale.erase(Space::item_row, t.row_key(slot->second.row));
+      t.size_bytes -= ddb::item_size(slot->second.item);
+    }
     t.size_bytes += ddb::item_size(*item);
-    t.items.emplace(std::string(key.substr(8)), std::move(*item));
+    slot->second = Table::Stored{std::move(*item), row};
   });
   if (!st) return std::unexpected(st.error());
   if (!bad) return std::unexpected(bad.error());
+  if (!stale.empty()) {
+    if (auto s = store.commit(std::move(stale)); !s) return std::unexpected(s.error());
+  }
   return std::unique_ptr<Tables>(new Tables(std::move(impl)));
 }
 
@@ -824,7 +855,7 @@ Result<TableDescription> Tables::delete_table(std::string_view table_name) {
   TableDescription d = impl_->describe(t, "DELETING");
   WriteBatch batch;
   batch.erase(Space::table, t.name);
-  for (const auto& [ekey, item] : t.items) batch.erase(Space::item, t.store_key(ekey));
+  for (const auto& [ekey, stored] : t.items) batch.erase(Space::item_row, t.row_key(stored.row));
   impl_->tables.erase(it);
   if (auto st = impl_->commit(std::move(batch), lock); !st) return std::unexpected(st.error());
   return d;
@@ -1048,8 +1079,8 @@ Result<QueryResponse> Tables::query(const QueryRequest& req) {
       ddb::encode_key_value(kc->sort->value, seek);
     auto it = esk && *esk >= seek ? t.items.upper_bound(*esk) : t.items.lower_bound(seek);
     for (; it != t.items.end() && it->first.starts_with(prefix); ++it) {
-      if (!in_range(it->second)) continue;
-      if (!impl_->add_to_page(page, st, it->first, it->second)) break;
+      if (!in_range(it->second.item)) continue;
+      if (!impl_->add_to_page(page, st, it->first, it->second.item)) break;
     }
   } else {
     // Walk backwards from the end of the partition, or from just before the start key.
@@ -1060,8 +1091,8 @@ Result<QueryResponse> Tables::query(const QueryRequest& req) {
     while (it != t.items.begin()) {
       --it;
       if (!it->first.starts_with(prefix)) break;
-      if (!in_range(it->second)) continue;
-      if (!impl_->add_to_page(page, st, it->first, it->second)) break;
+      if (!in_range(it->second.item)) continue;
+      if (!impl_->add_to_page(page, st, it->first, it->second.item)) break;
     }
   }
   if (st.stopped && st.last_item) st.out.last_evaluated_key = t.key_of(*st.last_item);
@@ -1114,12 +1145,12 @@ Result<QueryResponse> Tables::scan(const ScanRequest& req) {
   for (; it != t.items.end(); ++it) {
     if (req.total_segments) {
       std::string hash_key;
-      ddb::encode_key_value(it->second.at(t.hash.name), hash_key);
+      ddb::encode_key_value(it->second.item.at(t.hash.name), hash_key);
       if (fnv1a(hash_key) % static_cast<std::uint64_t>(*req.total_segments) !=
           static_cast<std::uint64_t>(*req.segment))
         continue;
     }
-    if (!impl_->add_to_page(page, st, it->first, it->second)) break;
+    if (!impl_->add_to_page(page, st, it->first, it->second.item)) break;
   }
   if (st.stopped && st.last_item) st.out.last_evaluated_key = t.key_of(*st.last_item);
   return std::move(st.out);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include "engine/testing/temp_dir.h"
 
@@ -96,6 +97,27 @@ class TablesTest : public ::testing::Test {
   static std::vector<std::string> sort_keys(const std::vector<Item>& items) {
     std::vector<std::string> out;
     for (const auto& i : items) out.push_back(i.at("sk").as<ddb::Number>().to_string());
+    return out;
+  }
+
+  // The store's item records in key order: (row number, orderId / pk + "/" + sk, the item).
+  struct Row {
+    std::uint64_t table;
+    std::uint64_t row;
+    std::string key;
+    bool operator==(const Row&) const = default;
+  };
+  std::vector<Row> item_rows() {
+    std::vector<Row> out;
+    auto st = store_->scan(Space::item_row, [&](std::string_view k, std::string_view v) {
+      auto i = ddb::decode_item(v);
+      ASSERT_TRUE(i);
+      std::string key = i->contains("orderId") ? i->at("orderId").as<std::string>()
+                                               : i->at("pk").as<std::string>() + "/" +
+                                                     i->at("sk").as<ddb::Number>().to_string();
+      out.push_back({get_u64_be(k.substr(0, 8)), get_u64_be(k.substr(8)), key});
+    });
+    EXPECT_TRUE(st);
     return out;
   }
 
@@ -1005,6 +1027,111 @@ TEST_F(TablesTest, RestartRestoresTablesAndItems) {
   create_orders();
   reopen();
   EXPECT_EQ(tables_->describe_table("Orders")->item_count, 0u);
+}
+
+TEST_F(TablesTest, NewItemsAreStoredInWriteOrderAndAReplacedItemKeepsItsRow) {
+  create_orders();
+  for (const char* id : {"z", "a", "m"}) put("Orders", R"({"orderId":{"S":")" + std::string(id) + R"("}})");
+  put("Orders", R"({"orderId":{"S":"a"},"v":{"N":"2"}})");  // replaced: keeps row 2
+  DeleteItemRequest del;
+  del.table_name = "Orders";
+  del.key = item(R"({"orderId":{"S":"z"}})");
+  ASSERT_TRUE(tables_->delete_item(del));
+  put("Orders", R"({"orderId":{"S":"z"}})");  // put again after its delete: a new row
+  put("Orders", R"({"orderId":{"S":"b"}})");
+  reopen();
+  auto rows = item_rows();
+  ASSERT_EQ(rows.size(), 4u);
+  std::uint64_t num = rows[0].table;
+  EXPECT_EQ(rows, (std::vector<Row>{{num, 2, "a"}, {num, 3, "m"}, {num, 4, "z"}, {num, 5, "b"}}));
+  EXPECT_EQ(json(*get("Orders", R"({"orderId":{"S":"a"}})")), R"({"orderId":{"S":"a"},"v":{"N":"2"}})");
+  // Numbering goes on after a restart, above the highest row.
+  put("Orders", R"({"orderId":{"S":"c"}})");
+  reopen();
+  rows = item_rows();
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows.back(), (Row{num, 6, "c"}));
+  EXPECT_EQ(tables_->describe_table("Orders")->item_count, 5u);
+}
+
+// A data directory of schema version 1 (items keyed by table number + encoded primary key) is
+// converted on open: every item is there, numbered in key order, and later writes persist.
+TEST_F(TablesTest, AVersionOneDataDirectoryIsConvertedOnOpen) {
+  create_orders();
+  create_events();
+  for (const char* id : {"o-3", "o-1", "o-2"})
+    put("Orders", R"({"orderId":{"S":")" + std::string(id) + R"("},"n":{"N":"1"}})");
+  fill_events("b", 2);
+  fill_events("a", 2);
+  auto before = tables_->scan(ScanRequest{.table_name = "Orders"});
+  ASSERT_TRUE(before);
+  auto table_size = tables_->describe_table("Events")->table_size_bytes;
+  tables_.reset();
+  store_.reset();
+  {  // Rewrite the items as schema version 1 had them.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() / "orderflow.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* sel = nullptr;
+    sqlite3_stmt* ins = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT key, value FROM kv WHERE space=13", -1, &sel, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO kv(space, key, value) VALUES(7, ?1, ?2)", -1, &ins, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    int converted = 0;
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+      std::string key(static_cast<const char*>(sqlite3_column_blob(sel, 0)), sqlite3_column_bytes(sel, 0));
+      std::string value(static_cast<const char*>(sqlite3_column_blob(sel, 1)), sqlite3_column_bytes(sel, 1));
+      auto it = ddb::decode_item(value);
+      ASSERT_TRUE(it);
+      std::string old_key = key.substr(0, 8);
+      if (it->contains("orderId")) {
+        ddb::encode_key_value(it->at("orderId"), old_key);
+      } else {
+        ddb::encode_key_value(it->at("pk"), old_key);
+        ddb::encode_key_value(it->at("sk"), old_key);
+      }
+      sqlite3_bind_blob(ins, 1, old_key.data(), static_cast<int>(old_key.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(ins, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+      sqlite3_reset(ins);
+      ++converted;
+    }
+    EXPECT_EQ(converted, 7);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM kv WHERE space=13; UPDATE meta SET value='1' WHERE name='schema_version'; COMMIT",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  reopen();
+  auto after = tables_->scan(ScanRequest{.table_name = "Orders"});
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->items.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(json(after->items[i]), json(before->items[i]));
+  EXPECT_EQ(sort_keys(tables_->query(events_query("a"))->items), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(tables_->describe_table("Events")->table_size_bytes, table_size);
+  auto rows = item_rows();
+  ASSERT_EQ(rows.size(), 7u);
+  std::vector<std::pair<std::uint64_t, std::string>> numbered;
+  for (const auto& r : rows) numbered.emplace_back(r.row, r.key);
+  EXPECT_EQ(numbered, (std::vector<std::pair<std::uint64_t, std::string>>{
+                          {1, "o-1"}, {2, "o-2"}, {3, "o-3"}, {1, "a/0"}, {2, "a/1"}, {3, "b/0"}, {4, "b/1"}}));
+  std::size_t legacy = 0;
+  ASSERT_TRUE(store_->scan(Space::item, [&](std::string_view, std::string_view) { ++legacy; }));
+  EXPECT_EQ(legacy, 0u);
+  put("Orders", R"({"orderId":{"S":"o-0"}})");
+  reopen();
+  EXPECT_EQ(tables_->describe_table("Orders")->item_count, 4u);
+  EXPECT_EQ(item_rows()[3], (Row{rows[0].table, 4, "o-0"}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() / "orderflow.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name='schema_version'", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))), "2");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
 }
 
 }  // namespace
