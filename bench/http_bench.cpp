@@ -39,7 +39,8 @@
 //   scale (--backlog): sqs_backlog_fill (messages/s), rss_with_backlog (KiB, with
 //     --server-pids or the started orderflow), sqs_receive_delete_small_backlog and
 //     _large_backlog (messages/s: ReceiveMessage(10) + DeleteMessageBatch by --threads threads
-//     until min(N, 50,000) messages are gone), large_vs_small_backlog (%)
+//     until min(N, 50,000) messages are gone, in 4 alternating rounds of a quarter each, the
+//     small queue refilled before each: bench/alternate.h), large_vs_small_backlog (%)
 //   scale (--table-items): dynamodb_table_fill (items/s), dynamodb_put_item_large_table and
 //     dynamodb_get_item_large_table (requests/s), and their % of the figures on the small table
 // then, with moto, the same figures as `<figure>,<ours/moto>,x,ours/moto` (for latencies a
@@ -67,6 +68,7 @@
 #include <thread>
 #include <vector>
 
+#include "alternate.h"
 #include "support.h"
 #include "client/aws_client.h"
 
@@ -409,22 +411,28 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
 
   // (e) scale: a large backlog vs a small one.
   if (a.backlog > 0) {
-    long probe = std::min<long>(a.backlog, 50'000);
+    // At most what the backlog holds: each drain may take up to 10 more per thread than it
+    // counts (the receives in flight when the last counted message is deleted).
+    long probe = std::max(1L, std::min<long>(a.backlog - long{kDrainRounds} * a.threads * 10, 50'000));
     int fill_threads = std::min(a.threads, 8);
     std::string small = create_queue(*setup, "bench-small-" + run_id);
-    run_count(target, fill_threads, probe, 10, [&](long i, client::AwsClient& c) {
-      send_batch(c, small, body, static_cast<int>(std::min<long>(10, probe - i)));
-    });
-    ::sync();  // each drain starts on a settled disk, not in the write-back of the fill before it
-    double small_rate = drain(target, small, probe, a.threads);
     std::string large = create_queue(*setup, "bench-backlog-" + run_id);
     double fill_rate = run_count(target, fill_threads, a.backlog, 10, [&](long i, client::AwsClient& c) {
       send_batch(c, large, body, static_cast<int>(std::min<long>(10, a.backlog - i)));
     });
     emit("sqs_backlog_fill", fill_rate, "messages/s");
     if (!target.pids.empty()) emit("rss_with_backlog", static_cast<double>(tree_rss_kib(target.pids)), "KiB");
-    ::sync();
-    double large_rate = drain(target, large, probe, a.threads);
+    // In alternating rounds (bench/alternate.h), the small queue refilled before each.
+    auto [small_rate, large_rate] = alternating_drains(
+        probe, kDrainRounds,
+        [&](long n) {
+          run_count(target, fill_threads, n, 10, [&](long i, client::AwsClient& c) {
+            send_batch(c, small, body, static_cast<int>(std::min<long>(10, n - i)));
+          });
+        },
+        [&](bool is_large, long n) {
+          return static_cast<double>(n) / drain(target, is_large ? large : small, n, a.threads);
+        });
     emit("sqs_receive_delete_small_backlog", small_rate, "messages/s");
     emit("sqs_receive_delete_large_backlog", large_rate, "messages/s");
     emit("large_vs_small_backlog", 100.0 * large_rate / small_rate, "%");
