@@ -294,9 +294,7 @@ int main(int argc, char** argv) {
   // both are drained in alternating rounds (bench/alternate.h), the small queue refilled before
   // each of its rounds.
   if (!q.create_queue("small", {})) die("create");
-  // Never ask to drain more than the backlog holds: each drain may take up to 10 more per
-  // thread than it counts (the receives in flight when the last counted message is deleted).
-  long probe = std::max(1L, std::min<long>({a.messages, a.backlog - long{orderflow::bench::kDrainRounds} * a.threads * 10, 100'000}));
+  long probe = orderflow::bench::drain_total(a.backlog, a.threads, std::min<long>(a.messages, 100'000));
   if (!q.create_queue("backlog", {})) die("create");
   auto tf = Clock_::now();
   fill(q, "backlog", a.backlog, a.threads, 250);
@@ -304,7 +302,7 @@ int main(int argc, char** argv) {
   std::printf("rss_with_backlog,%ld,KiB,%ld messages of 250 bytes\n", rss_kb(), a.backlog);
   std::printf("heap_in_use_with_backlog,%zu,KiB\n", mallinfo2().uordblks / 1024);
   auto [small_rate, big_rate] = orderflow::bench::alternating_drains(
-      probe, orderflow::bench::kDrainRounds, [&](long n) { fill(q, "small", n, a.threads, 250); },
+      probe, [&](long n) { fill(q, "small", n, a.threads, 250); },
       [&](bool large, long n) {
         auto t = Clock_::now();
         return std::chrono::duration<double>(drain(q, large ? "backlog" : "small", n, a.threads) - t).count();

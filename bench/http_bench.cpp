@@ -216,7 +216,7 @@ void send_batch(client::AwsClient& c, const std::string& url, const std::string&
     die("SendMessageBatch: some entries failed: " + json::serialize(r));
 }
 
-// Receives (10 at a time) and deletes `n` messages from `url` on `threads` threads; messages/s
+// Receives (10 at a time) and deletes `n` messages from `url` on `threads` threads; the seconds
 // until the `n`th was deleted. (The threads still in a long poll then return only when their
 // wait runs out, since no message comes; that wait is not the server's time.)
 double drain(const Target& target, const std::string& url, long n, int threads) {
@@ -241,7 +241,7 @@ double drain(const Target& target, const std::string& url, long n, int threads) 
       }
     });
   for (auto& w : workers) w.join();
-  return static_cast<double>(n) / std::chrono::duration<double>(end - t0).count();
+  return std::chrono::duration<double>(end - t0).count();
 }
 
 void create_table(client::AwsClient& c, const std::string& table) {
@@ -411,9 +411,7 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
 
   // (e) scale: a large backlog vs a small one.
   if (a.backlog > 0) {
-    // At most what the backlog holds: each drain may take up to 10 more per thread than it
-    // counts (the receives in flight when the last counted message is deleted).
-    long probe = std::max(1L, std::min<long>(a.backlog - long{kDrainRounds} * a.threads * 10, 50'000));
+    long probe = drain_total(a.backlog, a.threads, 50'000);
     int fill_threads = std::min(a.threads, 8);
     std::string small = create_queue(*setup, "bench-small-" + run_id);
     std::string large = create_queue(*setup, "bench-backlog-" + run_id);
@@ -424,15 +422,13 @@ std::vector<Figure> measure(const Args& a, const Target& target, const std::stri
     if (!target.pids.empty()) emit("rss_with_backlog", static_cast<double>(tree_rss_kib(target.pids)), "KiB");
     // In alternating rounds (bench/alternate.h), the small queue refilled before each.
     auto [small_rate, large_rate] = alternating_drains(
-        probe, kDrainRounds,
+        probe,
         [&](long n) {
           run_count(target, fill_threads, n, 10, [&](long i, client::AwsClient& c) {
             send_batch(c, small, body, static_cast<int>(std::min<long>(10, n - i)));
           });
         },
-        [&](bool is_large, long n) {
-          return static_cast<double>(n) / drain(target, is_large ? large : small, n, a.threads);
-        });
+        [&](bool is_large, long n) { return drain(target, is_large ? large : small, n, a.threads); });
     emit("sqs_receive_delete_small_backlog", small_rate, "messages/s");
     emit("sqs_receive_delete_large_backlog", large_rate, "messages/s");
     emit("large_vs_small_backlog", 100.0 * large_rate / small_rate, "%");

@@ -75,8 +75,7 @@ struct Store::Impl {
   std::unique_ptr<WalVfs> vfs;
   sqlite3* db = nullptr;
   sqlite3* reader = nullptr;  // read-only connection for get(); guarded by reader_mu
-  Stmt get_stmt;              // guarded by reader_mu
-  Stmt range_stmt;            // guarded by reader_mu
+  Stmt range_stmt;            // get() and get_range(); guarded by reader_mu
   std::mutex reader_mu;
   Stmt put_stmt, del_stmt, begin_stmt, commit_stmt, rollback_stmt;
 
@@ -148,7 +147,7 @@ struct Store::Impl {
     if (writer.joinable()) writer.join();
     if (syncer.joinable()) syncer.join();
     if (reporter.joinable()) reporter.join();
-    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &get_stmt, &range_stmt}) {
+    for (Stmt* st : {&put_stmt, &del_stmt, &begin_stmt, &commit_stmt, &rollback_stmt, &range_stmt}) {
       sqlite3_finalize(st->s);
       st->s = nullptr;
     }
@@ -172,43 +171,53 @@ struct Store::Impl {
     return {};
   }
 
+  // Writes (value) or deletes (nullptr) one record inside the open transaction; on failure
+  // rolls the transaction back.
+  Status write_row(Space space, std::string_view key, const std::string_view* value) {
+    Stmt& st = value == nullptr ? del_stmt : put_stmt;
+    sqlite3_bind_int(st.s, 1, static_cast<int>(space));
+    sqlite3_bind_blob(st.s, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    if (value != nullptr) sqlite3_bind_blob(st.s, 3, value->data(), static_cast<int>(value->size()), SQLITE_STATIC);
+    bool ok = step_done(st);
+    sqlite3_clear_bindings(st.s);
+    if (ok) return {};
+    auto e = storage_error(db, value == nullptr ? "delete" : "write");
+    step_done(rollback_stmt);
+    return std::unexpected(e);
+  }
+
   // Schema 1 -> 2, in one transaction: each Space::item record (table number + encoded key)
   // becomes a Space::item_row record (table number + row number; a table's rows numbered from
   // 1 in key order), and the version becomes 2. A crash before the commit leaves version 1.
   Status upgrade_from_1() {
-    if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
-    auto convert = [&]() -> Status {
-      Stmt sel, ins;
-      std::string select = "SELECT key, value FROM kv WHERE space=" +
-                           std::to_string(static_cast<int>(Space::item)) + " ORDER BY key";
-      std::string insert = "INSERT INTO kv(space, key, value) VALUES(" +
-                           std::to_string(static_cast<int>(Space::item_row)) + ", ?1, ?2)";
-      if (auto s = prepare(sel, select.c_str()); !s) return s;
-      if (auto s = prepare(ins, insert.c_str()); !s) return s;
-      std::string table;
-      std::uint64_t row = 0;
-      int rc;
-      // The rows written land outside the range being read (another space).
-      while ((rc = sqlite3_step(sel.s)) == SQLITE_ROW) {
-        std::string_view key = column_bytes(sel.s, 0), value = column_bytes(sel.s, 1);
-        if (key.size() < 8) continue;  // not an item record: dropped below
-        if (key.substr(0, 8) != table) table = key.substr(0, 8), row = 0;
-        std::string new_key = table;
-        put_u64_be(new_key, ++row);
-        sqlite3_bind_blob(ins.s, 1, new_key.data(), static_cast<int>(new_key.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins.s, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-        if (!step_done(ins)) return std::unexpected(storage_error(db, "convert items"));
-      }
-      if (rc != SQLITE_DONE) return std::unexpected(storage_error(db, "read items"));
-      std::string drop = "DELETE FROM kv WHERE space=" + std::to_string(static_cast<int>(Space::item)) +
-                         "; UPDATE meta SET value='2' WHERE name='schema_version'";
-      return exec(drop.c_str());
-    };
-    if (auto s = convert(); !s) {
-      (void)exec("ROLLBACK");
+    if (!step_done(begin_stmt)) return std::unexpected(storage_error(db, "begin"));
+    Stmt sel;
+    std::string select = "SELECT key, value FROM kv WHERE space=" +
+                         std::to_string(static_cast<int>(Space::item)) + " ORDER BY key";
+    if (auto s = prepare(sel, select.c_str()); !s) {
+      step_done(rollback_stmt);
       return s;
     }
-    return exec("COMMIT");
+    std::string table;
+    std::uint64_t row = 0;
+    int rc;
+    // The records written land outside the range being read (another space).
+    while ((rc = sqlite3_step(sel.s)) == SQLITE_ROW) {
+      std::string_view key = column_bytes(sel.s, 0), value = column_bytes(sel.s, 1);
+      if (key.size() < 8) continue;  // not an item record: dropped below
+      if (key.substr(0, 8) != table) table = key.substr(0, 8), row = 0;
+      std::string new_key = table;
+      put_u64_be(new_key, ++row);
+      if (auto s = write_row(Space::item_row, new_key, &value); !s) return s;
+    }
+    sqlite3_reset(sel.s);
+    std::string drop = "DELETE FROM kv WHERE space=" + std::to_string(static_cast<int>(Space::item)) +
+                       "; UPDATE meta SET value='2' WHERE name='schema_version'";
+    Status done = rc != SQLITE_DONE ? std::unexpected(storage_error(db, "read items")) : exec(drop.c_str());
+    if (done && step_done(commit_stmt)) return {};
+    if (done) done = std::unexpected(storage_error(db, "commit"));
+    step_done(rollback_stmt);
+    return done;
   }
 
   bool step_done(Stmt& st) {
@@ -225,18 +234,9 @@ struct Store::Impl {
       step_done(rollback_stmt);
       return std::unexpected(e);
     }
-    auto write = [&](Space space, const std::string& key, const std::string* value) -> Status {
-      Stmt& st = value == nullptr ? del_stmt : put_stmt;
-      sqlite3_bind_int(st.s, 1, static_cast<int>(space));
-      sqlite3_bind_blob(st.s, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-      if (value != nullptr)
-        sqlite3_bind_blob(st.s, 3, value->data(), static_cast<int>(value->size()), SQLITE_STATIC);
-      bool ok = step_done(st);
-      sqlite3_clear_bindings(st.s);
-      if (ok) return {};
-      auto e = storage_error(db, value == nullptr ? "delete" : "write");
-      step_done(rollback_stmt);
-      return std::unexpected(e);
+    auto write = [&](Space space, std::string_view key, const std::string* value) {
+      std::string_view v = value != nullptr ? std::string_view(*value) : std::string_view();
+      return write_row(space, key, value != nullptr ? &v : nullptr);
     };
     for (const auto& [k, value] : kept)
       if (auto s = write(k.first, k.second, value ? &*value : nullptr); !s) return s;
@@ -444,6 +444,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
             "value BLOB NOT NULL, PRIMARY KEY(space, key)) WITHOUT ROWID;");
         !s)
       return s;
+    if (auto s = impl->prepare(impl->put_stmt,
+                               "INSERT OR REPLACE INTO kv(space, key, value) VALUES(?1, ?2, ?3)");
+        !s)
+      return s;
+    if (auto s = impl->prepare(impl->del_stmt, "DELETE FROM kv WHERE space=?1 AND key=?2"); !s)
+      return s;
+    if (auto s = impl->prepare(impl->begin_stmt, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = impl->prepare(impl->commit_stmt, "COMMIT"); !s) return s;
+    if (auto s = impl->prepare(impl->rollback_stmt, "ROLLBACK"); !s) return s;
     // Schema version: written on first open, checked on every later one.
     Stmt q;
     if (auto s = impl->prepare(q, "SELECT value FROM meta WHERE name='schema_version'"); !s)
@@ -466,22 +475,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, Sto
     } else {
       return std::unexpected(storage_error(impl->db, "read schema version"));
     }
-    if (auto s = impl->prepare(impl->put_stmt,
-                               "INSERT OR REPLACE INTO kv(space, key, value) VALUES(?1, ?2, ?3)");
-        !s)
-      return s;
-    if (auto s = impl->prepare(impl->del_stmt, "DELETE FROM kv WHERE space=?1 AND key=?2"); !s)
-      return s;
-    if (auto s = impl->prepare(impl->begin_stmt, "BEGIN IMMEDIATE"); !s) return s;
-    if (auto s = impl->prepare(impl->commit_stmt, "COMMIT"); !s) return s;
-    if (auto s = impl->prepare(impl->rollback_stmt, "ROLLBACK"); !s) return s;
     if (sqlite3_open_v2(path.c_str(), &impl->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                         vfs) != SQLITE_OK)
       return std::unexpected(storage_error(impl->reader, "open reader"));
     sqlite3_busy_timeout(impl->reader, 5000);
-    if (sqlite3_prepare_v2(impl->reader, "SELECT value FROM kv WHERE space=?1 AND key=?2", -1,
-                           &impl->get_stmt.s, nullptr) != SQLITE_OK)
-      return std::unexpected(storage_error(impl->reader, "prepare get"));
     if (sqlite3_prepare_v2(impl->reader,
                            "SELECT key, value FROM kv WHERE space=?1 AND key>=?2 AND key<=?3 ORDER BY key LIMIT ?4",
                            -1, &impl->range_stmt.s, nullptr) != SQLITE_OK)
@@ -530,18 +527,10 @@ Status Store::scan(Space space,
 }
 
 Result<std::optional<std::string>> Store::get(Space space, std::string_view key) const {
-  std::lock_guard g(impl_->reader_mu);
-  sqlite3_stmt* st = impl_->get_stmt.s;
-  sqlite3_bind_int(st, 1, static_cast<int>(space));
-  sqlite3_bind_blob(st, 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  std::optional<std::string> out;
-  if (rc == SQLITE_ROW) out.emplace(column_bytes(st, 0));
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return std::unexpected(storage_error(impl_->reader, "read"));
-  return out;
+  auto found = get_range(space, key, key, 1);
+  if (!found) return std::unexpected(found.error());
+  if (found->empty()) return std::nullopt;
+  return std::move(found->front().second);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Store::get_range(Space space, std::string_view from,
